@@ -1,0 +1,45 @@
+# Shared shell helpers for mailroom.server's scripts. Sourced, never run.
+# shellcheck shell=bash
+
+MAILROOM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MAILROOM_CACHE=${MAILROOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mailroom-server}
+export MAILROOM_ROOT MAILROOM_CACHE
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Debian's packages are installed on demand: CI and new machines start without them.
+apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
+    log "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The toolchain venv lives in the cache, keyed by the requirements file, so fresh clones reuse it.
+ensure_venv() {
+    local req="$MAILROOM_ROOT/requirements-test.txt" key venv
+    key=$(sha256sum "$req" | cut -c1-12)
+    venv="$MAILROOM_CACHE/venv-$key"
+    if [ ! -x "$venv/bin/molecule" ]; then
+        log "creating toolchain venv $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --upgrade pip >/dev/null
+        "$venv/bin/pip" install -q -r "$req"
+    fi
+    export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
+}
+
+# The collection must be importable as mailroom.server: link the checkout into a collections tree.
+ensure_collection_path() {
+    local tree="$MAILROOM_CACHE/collections"
+    mkdir -p "$tree/ansible_collections/mailroom"
+    ln -sfn "$MAILROOM_ROOT" "$tree/ansible_collections/mailroom/server"
+    export ANSIBLE_COLLECTIONS_PATH="$tree"
+}
