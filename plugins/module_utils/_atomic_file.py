@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read and atomically replace configuration files, keeping their owner and mode."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+
+def read_text(path, default=None):
+    """Return the file's text, or `default` when it does not exist."""
+    try:
+        with open(path, 'r', encoding='utf-8') as handle:
+            return handle.read()
+    except (IOError, OSError):
+        if os.path.exists(path):
+            raise
+        return default
+
+
+def write_atomic(path, text, mode=0o644):
+    """Replace `path` with `text` in one rename, so readers never see a half-written file.
+
+    An existing file's owner and mode carry over; a new file gets `mode` and root ownership.
+    """
+    directory = os.path.dirname(path) or '.'
+    handle, temp_path = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
+    try:
+        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if os.path.exists(path):
+            status = os.stat(path)
+            os.chmod(temp_path, status.st_mode & 0o7777)
+            os.chown(temp_path, status.st_uid, status.st_gid)
+        else:
+            os.chmod(temp_path, mode)
+        os.rename(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+        raise

@@ -1,0 +1,236 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: postfix_config
+short_description: Set Postfix main.cf parameters and master.cf services, validated
+version_added: 0.1.0
+description:
+  - Sets the named C(main.cf) parameters and C(master.cf) service entries and leaves every other
+    line of both files as it was, comments included.
+  - The low-level building block under the collection's settings modules and the
+    C(mailroom.server.mta) role; prefer the settings modules for panel settings.
+extends_documentation_fragment:
+  - mailroom.server.activation
+options:
+  parameters:
+    description:
+      - C(main.cf) parameters to set, by name.
+      - A list becomes a comma-separated value, a boolean becomes C(yes)/C(no).
+      - A value of V(null) removes the parameter, so Postfix's built-in default applies.
+      - A parameter this Postfix release does not know is an error.
+    type: dict
+    default: {}
+  services:
+    description:
+      - C(master.cf) service entries, identified by O(services[].name) and O(services[].type).
+      - Fields left unset keep their current value (for a new entry, C(-), the Postfix default).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Service name, for C(inet) services the port or C(host:port).
+        type: str
+        required: true
+      type:
+        description: Service type.
+        type: str
+        required: true
+        choices: [inet, unix, unix-dgram, fifo, pass]
+      state:
+        description: Whether the entry exists.
+        type: str
+        choices: [present, absent]
+        default: present
+      private:
+        description: The private column (C(y), C(n) or C(-)).
+        type: str
+      unprivileged:
+        description: The unpriv column.
+        type: str
+      chroot:
+        description: The chroot column.
+        type: str
+      wakeup:
+        description: The wakeup column.
+        type: str
+      process_limit:
+        description: The maxproc column.
+        type: str
+      command:
+        description: The daemon program; required for a new entry.
+        type: str
+      args:
+        description: Command arguments other than C(-o) overrides.
+        type: list
+        elements: str
+      options:
+        description: The entry's C(-o name=value) overrides; replaces all current overrides.
+        type: dict
+  config_dir:
+    description: Postfix configuration directory.
+    type: path
+    default: /etc/postfix
+author:
+  - mailroom.server developers
+'''
+
+EXAMPLES = r'''
+- name: Refuse relaying for strangers, and offer submission with STARTTLS
+  mailroom.server.postfix_config:
+    parameters:
+      smtpd_relay_restrictions: [permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination]
+    services:
+      - name: submission
+        type: inet
+        private: n
+        chroot: y
+        command: smtpd
+        options:
+          syslog_name: postfix/submission
+          smtpd_tls_security_level: encrypt
+          smtpd_sasl_auth_enable: true
+
+- name: Change files now, reload from a handler
+  mailroom.server.postfix_config:
+    parameters:
+      message_size_limit: 52428800
+    activate: false
+  notify: Reload postfix
+'''
+
+RETURN = r'''
+reload_required:
+  description: A reload is still needed to make the change effective.
+  returned: always
+  type: bool
+restart_required:
+  description: A restart (not a reload) is still needed to make the change effective.
+  returned: always
+  type: bool
+activation:
+  description: What the module did to make the change effective.
+  returned: always
+  type: str
+  sample: reload
+  choices: [reload, restart, none]
+parameters:
+  description: The changed main.cf parameters, with their values before and after.
+  returned: always
+  type: dict
+  sample: {message_size_limit: {before: "10240000", after: "52428800"}}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailroom.server.plugins.module_utils import _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._postfix_host import (
+    PostfixError,
+    PostfixHost,
+    required_action,
+)
+
+
+def plan(texts, parameters, services):
+    """Return (new texts, before, after) for the wanted parameters and services."""
+    current_parameters = _postfix.parse_main_cf(texts['main.cf'])
+    current_services = _postfix.parse_master_cf(texts['master.cf'])
+
+    wanted_parameters = _postfix.desired_parameters(parameters)
+    wanted_services = {}
+    for spec in services:
+        key = _postfix.service_key(spec)
+        if spec.get('state') == 'absent':
+            wanted_services[key] = None
+        else:
+            wanted_services[key] = _postfix.desired_service(spec, current_services.get(key))
+
+    params_before, params_after = _postfix.diff_parameters(current_parameters, wanted_parameters)
+    services_before, services_after = _postfix.diff_services(current_services, wanted_services)
+    new_texts = {
+        'main.cf': _postfix.edit_main_cf(texts['main.cf'], params_after),
+        'master.cf': _postfix.edit_master_cf(texts['master.cf'], services_after),
+    }
+    before = {'parameters': params_before, 'services': services_before}
+    after = {'parameters': params_after, 'services': services_after}
+    return new_texts, before, after
+
+
+def checked_names(after):
+    """Parameter names postconf must know: set in main.cf or as service overrides."""
+    names = set(name for name, value in after['parameters'].items() if value is not None)
+    for service in after['services'].values():
+        if service:
+            names.update(service['options'])
+    return names
+
+
+def main():
+    service_spec = dict(
+        name=dict(type='str', required=True),
+        type=dict(type='str', required=True, choices=list(_postfix.SERVICE_TYPES)),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        private=dict(type='str'),
+        unprivileged=dict(type='str'),
+        chroot=dict(type='str'),
+        wakeup=dict(type='str'),
+        process_limit=dict(type='str'),
+        command=dict(type='str'),
+        args=dict(type='list', elements='str'),
+        options=dict(type='dict'),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            parameters=dict(type='dict', default={}),
+            services=dict(type='list', elements='dict', default=[], options=service_spec),
+            config_dir=dict(type='path', default='/etc/postfix'),
+            activate=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    host = PostfixHost(module, module.params['config_dir'])
+    try:
+        texts = host.read()
+        new_texts, before, after = plan(texts, module.params['parameters'], module.params['services'])
+    except (_postfix.ConfigError, PostfixError) as exc:
+        module.fail_json(msg=str(exc))
+
+    action = required_action(after['parameters'], bool(after['services']))
+    result = dict(
+        changed=action is not None,
+        activation='none',
+        reload_required=False,
+        restart_required=False,
+        parameters=dict((name, dict(before=before['parameters'][name], after=value))
+                        for name, value in after['parameters'].items()),
+    )
+    if module._diff:
+        result['diff'] = dict(before=before, after=after)
+    if action is None:
+        module.exit_json(**result)
+
+    changed_texts = dict((name, text) for name, text in new_texts.items() if text != texts[name])
+    try:
+        host.validate(new_texts, checked_names(after))
+        if not module.check_mode:
+            taken = host.commit(changed_texts, action if module.params['activate'] else None)
+            result['activation'] = taken or 'none'
+    except PostfixError as exc:
+        module.fail_json(msg=str(exc), **result)
+
+    pending = result['activation'] == 'none'
+    result['restart_required'] = pending and action == 'restart'
+    result['reload_required'] = pending and action == 'reload'
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

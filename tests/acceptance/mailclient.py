@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small protocol helpers for the acceptance suite: TLS contexts, SMTP/IMAP/POP3 sessions."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import imaplib
+import poplib
+import smtplib
+import socket
+import ssl
+import time
+import uuid
+
+TIMEOUT = 15
+
+MailHost = collections.namedtuple('MailHost', 'address hostname domain ports users')
+
+TLS_VERSIONS = {
+    '1.1': ssl.TLSVersion.TLSv1_1,
+    '1.2': ssl.TLSVersion.TLSv1_2,
+    '1.3': ssl.TLSVersion.TLSv1_3,
+}
+
+
+def tls_client(version=None):
+    """A client context pinned to one TLS version (or any), not verifying the self-signed cert.
+
+    OpenSSL 3 only offers TLS 1.0/1.1 at security level 0; without it a "TLS 1.1 refused"
+    result would come from our own client, not from the server.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if version is not None:
+        context.minimum_version = TLS_VERSIONS[version]
+        context.maximum_version = TLS_VERSIONS[version]
+    if version == '1.1':
+        context.set_ciphers('DEFAULT:@SECLEVEL=0')
+    return context
+
+
+def smtp(host, service, **kwargs):
+    """An SMTP session on `service` (smtp, submission: plain; smtps: implicit TLS), after EHLO."""
+    port = host.ports[service]
+    if service == 'smtps':
+        session = smtplib.SMTP_SSL(host.address, port, timeout=TIMEOUT,
+                                   context=kwargs.get('context') or tls_client())
+    else:
+        session = smtplib.SMTP(host.address, port, timeout=TIMEOUT)
+    session.ehlo('client.example.net')
+    return session
+
+
+def starttls(session, context=None):
+    session.starttls(context=context or tls_client())
+    session.ehlo('client.example.net')
+    return session
+
+
+def make_message(sender, recipient, subject):
+    token = uuid.uuid4().hex
+    body = ('From: %s\r\nTo: %s\r\nSubject: %s %s\r\nMessage-ID: <%s@client.example.net>\r\n'
+            '\r\nacceptance body %s\r\n' % (sender, recipient, subject, token, token, token))
+    return token, body
+
+
+def imap_login(host, user, password, service='imaps'):
+    if service == 'imaps':
+        session = imaplib.IMAP4_SSL(host.address, host.ports['imaps'],
+                                    ssl_context=tls_client(), timeout=TIMEOUT)
+    else:
+        session = imaplib.IMAP4(host.address, host.ports['imap'], timeout=TIMEOUT)
+        session.starttls(ssl_context=tls_client())
+    session.login(user, password)
+    return session
+
+
+def imap_find(host, user, password, token, wait=30):
+    """Return the raw message containing `token` in the user's INBOX, waiting for delivery."""
+    deadline = time.time() + wait
+    while True:
+        session = imap_login(host, user, password)
+        try:
+            session.select('INBOX', readonly=True)
+            _typ, data = session.search(None, 'BODY', token)
+            numbers = data[0].split()
+            if numbers:
+                _typ, fetched = session.fetch(numbers[0], '(BODY.PEEK[])')
+                return fetched[0][1]
+        finally:
+            session.logout()
+        if time.time() > deadline:
+            return None
+        time.sleep(1)
+
+
+def pop3_login(host, user, password, service='pop3s'):
+    if service == 'pop3s':
+        session = poplib.POP3_SSL(host.address, host.ports['pop3s'],
+                                  context=tls_client(), timeout=TIMEOUT)
+    else:
+        session = poplib.POP3(host.address, host.ports['pop3'], timeout=TIMEOUT)
+        session.stls(context=tls_client())
+    session.user(user)
+    session.pass_(password)
+    return session
+
+
+def tls_handshake(host, service, version):
+    """Try a TLS handshake pinned to `version` on a service; return the negotiated version or None.
+
+    STARTTLS services are upgraded with their protocol's command first.
+    """
+    context = tls_client(version)
+    port = host.ports[service]
+    try:
+        if service in ('smtps', 'imaps', 'pop3s'):
+            with socket.create_connection((host.address, port), timeout=TIMEOUT) as raw:
+                with context.wrap_socket(raw) as wrapped:
+                    return wrapped.version()
+        if service in ('smtp', 'submission'):
+            session = smtp(host, service)
+            session.starttls(context=context)
+        elif service == 'imap':
+            session = imaplib.IMAP4(host.address, port, timeout=TIMEOUT)
+            session.starttls(ssl_context=context)
+        else:
+            session = poplib.POP3(host.address, port, timeout=TIMEOUT)
+            session.stls(context=context)
+        version_seen = session.sock.version()
+        session.sock.close()
+        return version_seen
+    except (ssl.SSLError, ConnectionResetError, smtplib.SMTPException, imaplib.IMAP4.error,
+            poplib.error_proto):
+        return None

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.mailroom.server.plugins.module_utils import _postfix
+
+MAIN_CF = """# See /usr/share/postfix/main.cf.dist
+smtpd_banner = $myhostname ESMTP
+biff = no
+
+# relay
+smtpd_relay_restrictions = permit_mynetworks
+    permit_sasl_authenticated
+\tdefer_unauth_destination
+myhostname = old.example
+myhostname = mail.example.test
+"""
+
+MASTER_CF = """# service type  private unpriv  chroot  wakeup  maxproc command + args
+smtp      inet  n       -       y       -       -       smtpd
+#submission inet n       -       y       -       -       smtpd
+#  -o syslog_name=postfix/submission
+pickup    unix  n       -       y       60      1       pickup
+relay     unix  -       -       y       -       -       smtp
+        -o syslog_name=postfix/$service_name
+smtps     inet  n       -       y       -       -       smtpd
+  -o { smtpd_client_restrictions = permit_sasl_authenticated, reject }
+  -o smtpd_tls_wrappermode=yes
+"""
+
+
+def test_parse_main_cf_joins_continuations_and_last_wins():
+    values = _postfix.parse_main_cf(MAIN_CF)
+    assert values['smtpd_relay_restrictions'] == \
+        'permit_mynetworks permit_sasl_authenticated defer_unauth_destination'
+    assert values['myhostname'] == 'mail.example.test'
+    assert values['biff'] == 'no'
+    assert 'See' not in ''.join(values)
+
+
+@pytest.mark.parametrize('value, expected', [
+    (True, 'yes'),
+    (False, 'no'),
+    (52428800, '52428800'),
+    (['a', 'b', 'c'], 'a, b, c'),
+    ('  x   y\n  z ', 'x y z'),
+    (None, None),
+])
+def test_normalize_value(value, expected):
+    assert _postfix.normalize_value(value) == expected
+
+
+def test_diff_parameters_reports_only_differences():
+    current = {'a': '1', 'b': 'yes'}
+    before, after = _postfix.diff_parameters(current, {'a': '1', 'b': 'no', 'c': 'x', 'd': None})
+    assert before == {'b': 'yes', 'c': None}
+    assert after == {'b': 'no', 'c': 'x'}
+
+
+def test_edit_main_cf_rewrites_in_place_drops_duplicates_and_appends():
+    text = _postfix.edit_main_cf(MAIN_CF, {
+        'myhostname': 'new.example',
+        'smtpd_relay_restrictions': 'permit_mynetworks, reject_unauth_destination',
+        'message_size_limit': '1000',
+        'biff': None,
+    })
+    assert 'biff' not in text
+    assert text.count('myhostname =') == 1
+    assert 'myhostname = new.example\n' in text
+    assert 'defer_unauth_destination' not in text
+    assert text.startswith('# See /usr/share/postfix/main.cf.dist\nsmtpd_banner = $myhostname ESMTP\n')
+    assert text.endswith('message_size_limit = 1000\n')
+    # The first assignment keeps its place: before the second "myhostname" was.
+    assert text.index('smtpd_relay_restrictions') < text.index('myhostname =')
+    values = _postfix.parse_main_cf(text)
+    assert values['message_size_limit'] == '1000'
+
+
+def test_edit_main_cf_without_changes_is_byte_identical():
+    assert _postfix.edit_main_cf(MAIN_CF, {}) == MAIN_CF
+
+
+def test_edit_main_cf_handles_missing_final_newline():
+    assert _postfix.edit_main_cf('a = 1', {'b': '2'}) == 'a = 1\nb = 2\n'
+
+
+def test_desired_parameters_rejects_bad_names():
+    with pytest.raises(_postfix.ConfigError, match="not a valid Postfix parameter name"):
+        _postfix.desired_parameters({'bad name': 'x'})
+
+
+def test_parse_master_cf_reads_fields_options_and_braces():
+    services = _postfix.parse_master_cf(MASTER_CF)
+    assert sorted(services) == ['pickup/unix', 'relay/unix', 'smtp/inet', 'smtps/inet']
+    smtps = services['smtps/inet']
+    assert smtps['chroot'] == 'y'
+    assert smtps['command'] == 'smtpd'
+    assert smtps['options'] == {
+        'smtpd_client_restrictions': 'permit_sasl_authenticated, reject',
+        'smtpd_tls_wrappermode': 'yes',
+    }
+    assert services['pickup/unix']['wakeup'] == '60'
+    assert services['relay/unix']['options'] == {'syslog_name': 'postfix/$service_name'}
+
+
+def test_desired_service_keeps_unnamed_fields():
+    current = _postfix.parse_master_cf(MASTER_CF)['smtp/inet']
+    wanted = _postfix.desired_service({'name': 'smtp', 'type': 'inet', 'options': {'x': True}}, current)
+    assert wanted['chroot'] == 'y'
+    assert wanted['private'] == 'n'
+    assert wanted['options'] == {'x': 'yes'}
+
+
+def test_desired_service_new_entry_needs_command():
+    with pytest.raises(_postfix.ConfigError, match='needs a command'):
+        _postfix.desired_service({'name': 'submission', 'type': 'inet'}, None)
+
+
+def test_desired_service_rejects_unknown_type():
+    with pytest.raises(_postfix.ConfigError, match='type'):
+        _postfix.desired_service({'name': 'x', 'type': 'socket', 'command': 'smtpd'}, None)
+
+
+def test_render_then_parse_round_trips():
+    service = {
+        'name': 'submission', 'type': 'inet', 'private': 'n', 'unprivileged': '-', 'chroot': 'y',
+        'wakeup': '-', 'process_limit': '-', 'command': 'smtpd', 'args': [],
+        'options': {'syslog_name': 'postfix/submission',
+                    'smtpd_client_restrictions': 'permit_sasl_authenticated, reject'},
+    }
+    rendered = _postfix.render_service(service)
+    assert '-o { smtpd_client_restrictions = permit_sasl_authenticated, reject }' in rendered
+    assert _postfix.parse_master_cf(rendered) == {'submission/inet': service}
+
+
+def test_edit_master_cf_replaces_removes_and_appends():
+    services = _postfix.parse_master_cf(MASTER_CF)
+    smtp = dict(services['smtp/inet'], options={'smtpd_sasl_auth_enable': 'no'})
+    new = dict(smtp, name='submission', options={'syslog_name': 'postfix/submission'})
+    text = _postfix.edit_master_cf(MASTER_CF, {
+        'smtp/inet': smtp, 'smtps/inet': None, 'submission/inet': new})
+    parsed = _postfix.parse_master_cf(text)
+    assert 'smtps/inet' not in parsed
+    assert parsed['smtp/inet'] == smtp
+    assert parsed['submission/inet'] == new
+    # Comments, including commented-out services, stay.
+    assert '#submission inet n' in text
+    assert 'relay     unix  -       -       y       -       -       smtp\n' \
+           '        -o syslog_name=postfix/$service_name\n' in text
+
+
+def test_diff_services():
+    current = _postfix.parse_master_cf(MASTER_CF)
+    same = dict(current['smtp/inet'])
+    before, after = _postfix.diff_services(current, {'smtp/inet': same, 'smtps/inet': None})
+    assert list(after) == ['smtps/inet']
+    assert before['smtps/inet'] == current['smtps/inet']
+
+
+def test_unbalanced_brace_is_an_error():
+    with pytest.raises(_postfix.ConfigError, match='unbalanced'):
+        _postfix.parse_master_cf('x inet n - y - - smtpd -o { a = b\n')
