@@ -28,8 +28,9 @@ notes:
   - Files are replaced atomically, keeping their owner and mode.
 attributes:
   check_mode:
+    description: Reports the change it would make, validated on a staged copy, and touches nothing.
     support: full
   diff_mode:
+    description: Returns the managed keys before and after the change.
     support: full
-    details: The diff shows exactly the managed keys, before and after.
 '''

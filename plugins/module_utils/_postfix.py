@@ -64,7 +64,7 @@ def _logical_lines(text):
             blocks[-1][1].append(line)
             continue
         blocks.append([stripped, [line]])
-    return [(logical, lines) for logical, lines in blocks]
+    return [tuple(block) for block in blocks]
 
 
 # ---------------------------------------------------------------- main.cf

@@ -80,7 +80,7 @@ options:
     type: path
     default: /etc/postfix
 author:
-  - mailroom.server developers
+  - mailroom.server developers (@mailroom)
 '''
 
 EXAMPLES = r'''
