@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailroom.server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reload or restart a mail daemon through systemd, and tell whether it runs."""
+"""Make configuration changes effective: write files, reload or restart, roll back on failure."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,8 +9,14 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file
+
 RELOAD = 'reload'
 RESTART = 'restart'
+
+
+class DaemonError(Exception):
+    """The daemon refused a configuration or did not come back; the message is its own."""
 
 
 def systemd_booted():
@@ -35,3 +41,33 @@ def apply_action(module, unit, action):
     _rc, journal, _err = module.run_command(
         ['journalctl', '--no-pager', '-n', '20', '-u', unit + '*'])
     return False, '\n'.join(part for part in (out.strip(), err.strip(), journal.strip()) if part)
+
+
+def _write_all(files):
+    for path, text in files.items():
+        if text is None:
+            if os.path.exists(path):
+                os.unlink(path)
+        else:
+            _atomic_file.write_atomic(path, text)
+
+
+def commit(module, unit, files, action, running):
+    """Write {path: text, or None to delete} atomically, then reload/restart `unit`.
+
+    `running()` tells whether the daemon works. If it does not come back after the action, the
+    previous files are restored, the daemon restarted, and DaemonError raised. Returns the action
+    taken, or None when nothing was to be activated (no action asked, or the daemon was stopped).
+    """
+    previous = dict((path, _atomic_file.read_text(path)) for path in files)
+    was_running = running()
+    _write_all(files)
+    if action is None or not was_running:
+        return None
+    ok, message = apply_action(module, unit, action)
+    if ok and running():
+        return action
+    _write_all(previous)
+    apply_action(module, unit, RESTART)
+    raise DaemonError('%s did not come back after %s; previous configuration restored. %s'
+                      % (unit, action, message))

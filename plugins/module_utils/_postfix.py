@@ -80,6 +80,16 @@ def parse_main_cf(text):
     return values
 
 
+def parse_postconf(text):
+    """Return {name: value} from `postconf` output (one "name = value" line per parameter)."""
+    values = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition('=')
+        if sep:
+            values[name.strip()] = normalize_value(value)
+    return values
+
+
 def desired_parameters(parameters):
     """Validate and normalise the module's `parameters` option; None means "remove"."""
     result = {}

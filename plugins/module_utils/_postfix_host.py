@@ -18,14 +18,15 @@ import tempfile
 from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file, _daemon
 from ansible_collections.mailroom.server.plugins.module_utils._postfix import (
     RESTART_PARAMETERS,
+    parse_postconf,
 )
 
 UNIT = 'postfix'
 FILES = ('main.cf', 'master.cf')
 
 
-class PostfixError(Exception):
-    """Postfix refused a configuration or failed to come back; the message is Postfix's own."""
+class PostfixError(_daemon.DaemonError):
+    """Postfix refused a configuration; the message is Postfix's own."""
 
 
 class PostfixHost(object):
@@ -47,8 +48,18 @@ class PostfixHost(object):
             texts[name] = text
         return texts
 
+    def effective(self, config_dir=None):
+        """Every parameter's effective value (defaults included), as `postconf` prints them."""
+        rc, out, err = self.module.run_command([self.postconf, '-c', config_dir or self.config_dir])
+        if rc != 0:
+            raise PostfixError('postconf failed: %s' % (err or out).strip())
+        return parse_postconf(out)
+
     def validate(self, texts, parameter_names=()):
-        """Check a staged copy of the config directory holding `texts`; raise PostfixError."""
+        """Check a staged copy of the config directory holding `texts`; raise PostfixError.
+
+        Returns the staged configuration's effective parameters.
+        """
         stage = tempfile.mkdtemp(prefix='mailroom-postfix-')
         staged_dir = os.path.join(stage, 'postfix')
         try:
@@ -59,6 +70,7 @@ class PostfixHost(object):
             self._check_unused(staged_dir, parameter_names)
             self._run([self.postconf, '-c', staged_dir, '-M'], 'master.cf')
             self._run([self.postfix, '-c', staged_dir, 'check'], 'postfix check')
+            return self.effective(staged_dir)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
@@ -85,30 +97,13 @@ class PostfixHost(object):
                                % ', '.join(sorted(set(unknown))))
 
     def running(self):
-        return _daemon.is_active(self.module, UNIT) or \
-            self.module.run_command([self.postfix, 'status'])[0] == 0
+        # postfix.service is a oneshot wrapper that stays "active"; ask the master itself.
+        return self.module.run_command([self.postfix, 'status'])[0] == 0
 
     def commit(self, texts, action):
-        """Write `texts` atomically and reload/restart; on failure restore the old files.
-
-        `action` is _daemon.RELOAD, _daemon.RESTART or None (write only). Returns the action
-        actually taken (None when Postfix is not running, so there is nothing to activate).
-        """
-        previous = self.read()
-        self._write(texts)
-        if action is None or not self.running():
-            return None
-        ok, message = _daemon.apply_action(self.module, UNIT, action)
-        if ok and self.running():
-            return action
-        self._write(previous)
-        _daemon.apply_action(self.module, UNIT, _daemon.RESTART)
-        raise PostfixError('Postfix did not come back after %s; previous configuration restored. %s'
-                           % (action, message))
-
-    def _write(self, texts):
-        for name, text in texts.items():
-            _atomic_file.write_atomic(os.path.join(self.config_dir, name), text)
+        """Write `texts` atomically, then reload/restart; see _daemon.commit."""
+        files = dict((os.path.join(self.config_dir, name), text) for name, text in texts.items())
+        return _daemon.commit(self.module, UNIT, files, action, self.running)
 
 
 def required_action(changed_parameters, services_changed):

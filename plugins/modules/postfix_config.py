@@ -131,7 +131,7 @@ parameters:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import _postfix
+from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _postfix
 from ansible_collections.mailroom.server.plugins.module_utils._postfix_host import (
     PostfixError,
     PostfixHost,
@@ -223,7 +223,7 @@ def main():
         if not module.check_mode:
             taken = host.commit(changed_texts, action if module.params['activate'] else None)
             result['activation'] = taken or 'none'
-    except PostfixError as exc:
+    except _daemon.DaemonError as exc:
         module.fail_json(msg=str(exc), **result)
 
     pending = result['activation'] == 'none'

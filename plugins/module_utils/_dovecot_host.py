@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Dovecot on the managed host: effective config, staged validation of an override file, commit.
+
+Each settings area owns one file in <config_dir>/mailroom.d/, which the imap role's dovecot.conf
+includes last. A change is first written into a copy of the whole config directory and checked
+with `doveconf`; only then does the live file change.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+import tempfile
+
+from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file, _daemon, _dovecot
+
+UNIT = 'dovecot'
+SETTINGS_DIR = 'mailroom.d'
+
+
+class DovecotError(_daemon.DaemonError):
+    """Dovecot refused a configuration; the message is Dovecot's own."""
+
+
+class DovecotHost(object):
+    """The live Dovecot configuration below one config directory."""
+
+    def __init__(self, module, config_dir='/etc/dovecot'):
+        self.module = module
+        self.config_dir = config_dir
+        self.doveconf = module.get_bin_path('doveconf', required=True)
+        self.dovecot = module.get_bin_path('dovecot', required=True, opt_dirs=['/usr/sbin'])
+        self._dialect = None
+
+    @property
+    def dialect(self):
+        if self._dialect is None:
+            rc, out, err = self.module.run_command([self.dovecot, '--version'])
+            if rc != 0:
+                raise DovecotError('dovecot --version failed: %s' % (err or out).strip())
+            self._dialect = _dovecot.dialect_from_version(out)
+        return self._dialect
+
+    def settings_path(self, area):
+        return os.path.join(self.config_dir, SETTINGS_DIR, area + '.conf')
+
+    def effective(self, config_file=None, strict=False):
+        """Parsed `doveconf -n` of the live (or the given) configuration.
+
+        With `strict`, doveconf's warnings (such as a client_limit too low for the process limits
+        under full load) are errors too.
+        """
+        rc, out, err = self.module.run_command(
+            [self.doveconf, '-n', '-c', config_file or os.path.join(self.config_dir, 'dovecot.conf')])
+        if rc != 0:
+            raise DovecotError('doveconf rejected the configuration: %s' % (err or out).strip())
+        warnings = [line for line in err.splitlines() if 'Warning:' in line]
+        if strict and warnings:
+            raise DovecotError('doveconf warns about the configuration: %s' % ' '.join(warnings))
+        return _dovecot.parse_config(out)
+
+    def read_settings(self, area):
+        return _atomic_file.read_text(self.settings_path(area))
+
+    def validate(self, area, text):
+        """Check the configuration with `text` as the area's file; return its parsed effect."""
+        if not os.path.isdir(os.path.join(self.config_dir, SETTINGS_DIR)):
+            raise DovecotError('%s is missing: apply the mailroom.server.imap role first'
+                               % os.path.join(self.config_dir, SETTINGS_DIR))
+        stage = tempfile.mkdtemp(prefix='mailroom-dovecot-')
+        staged_dir = os.path.join(stage, 'dovecot')
+        try:
+            shutil.copytree(self.config_dir, staged_dir, symlinks=True)
+            with open(os.path.join(staged_dir, SETTINGS_DIR, area + '.conf'), 'w',
+                      encoding='utf-8') as handle:
+                handle.write(text)
+            return self.effective(os.path.join(staged_dir, 'dovecot.conf'), strict=True)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    def running(self):
+        return _daemon.is_active(self.module, UNIT)
+
+    def commit(self, area, text, action):
+        """Write the area's file atomically, then reload/restart; see _daemon.commit."""
+        return _daemon.commit(self.module, UNIT, {self.settings_path(area): text}, action,
+                              self.running)

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The IMAP/POP3 settings area (Dovecot): read it from a parsed config, plan and render a change.
+
+Options: pop3, pop3_ssl, imap, imap_ssl (listeners on 110, 995, 143, 993),
+prohibit_plaintext_auth, max_connections_per_user_ip (1-5000).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._settings import (
+    DOVECOT,
+    Plan,
+    SettingsError,
+)
+
+NAME = 'imap_pop3'
+DAEMONS = (DOVECOT,)
+
+# option -> (protocol, login service, listener name, standard port)
+LISTENERS = (
+    ('imap', 'imap', 'imap-login', 'imap', 143),
+    ('imap_ssl', 'imap', 'imap-login', 'imaps', 993),
+    ('pop3', 'pop3', 'pop3-login', 'pop3', 110),
+    ('pop3_ssl', 'pop3', 'pop3-login', 'pop3s', 995),
+)
+OPTIONS = tuple(row[0] for row in LISTENERS) + ('prohibit_plaintext_auth', 'max_connections_per_user_ip')
+MAX_CONNECTIONS_RANGE = (1, 5000)
+DOVECOT_DEFAULT_USERIP_CONNECTIONS = 10
+
+# Room above the per-user limit for every other user of the server. Each IMAP/POP3 connection
+# holds one mail process and, while TLS is proxied, one login process; auth and anvil serve them all.
+CAPACITY_FLOOR = 1024
+
+
+def _plaintext_key(dialect):
+    return 'auth_allow_cleartext' if dialect == _dovecot.DIALECT_24 else 'disable_plaintext_auth'
+
+
+def read(state):
+    """Return the current settings, in the module's option shape."""
+    config, dialect = state.dovecot, state.dialect
+    enabled = set(_dovecot.protocols(config))
+    current = {}
+    for option, protocol, service, listener, port in LISTENERS:
+        listener_port = _dovecot.lookup(config, 'service ' + service, 'inet_listener ' + listener,
+                                        'port', default=str(port))
+        current[option] = protocol in enabled and listener_port != '0'
+    plaintext = config.get(_plaintext_key(dialect))
+    if dialect == _dovecot.DIALECT_24:
+        current['prohibit_plaintext_auth'] = plaintext != 'yes'
+    else:
+        current['prohibit_plaintext_auth'] = plaintext != 'no'
+    limit = _dovecot.lookup(config, 'protocol imap', 'mail_max_userip_connections',
+                            default=config.get('mail_max_userip_connections'))
+    current['max_connections_per_user_ip'] = int(limit or DOVECOT_DEFAULT_USERIP_CONNECTIONS)
+    return current
+
+
+def validate(options):
+    """Fail on values outside the setting's range; None means "leave as it is"."""
+    limit = options.get('max_connections_per_user_ip')
+    low, high = MAX_CONNECTIONS_RANGE
+    if limit is not None and not low <= limit <= high:
+        raise SettingsError('max_connections_per_user_ip must be between %d and %d, got %d'
+                            % (low, high, limit))
+
+
+def desired(current, options, state=None):
+    """Merge the given options over the current settings."""
+    validate(options)
+    result = dict(current)
+    result.update((name, value) for name, value in options.items()
+                  if name in OPTIONS and value is not None)
+    return result
+
+
+def capacity(limit):
+    """Server-wide connection capacity sized so that one user can really hold `limit` connections."""
+    return max(CAPACITY_FLOOR, limit + CAPACITY_FLOOR)
+
+
+def plan(wanted, state):
+    """Dovecot reloads listener and limit changes in place (its master re-binds), no restart."""
+    text = render(wanted, state.dialect, _dovecot.protocols(state.dovecot))
+    return Plan(dovecot_text=text, dovecot_action=_daemon.RELOAD)
+
+
+def render(settings, dialect, other_protocols):
+    """Render the override file that makes Dovecot match `settings`.
+
+    `other_protocols` are enabled protocols this area does not own (lmtp, sieve, ...): they stay.
+    """
+    wanted = [name for name in ('imap', 'pop3')
+              if settings[name] or settings[name + '_ssl']]
+    entries = [('protocols', ' '.join(wanted + [p for p in other_protocols if p not in ('imap', 'pop3')]))]
+    if dialect == _dovecot.DIALECT_24:
+        entries.append((_plaintext_key(dialect), 'no' if settings['prohibit_plaintext_auth'] else 'yes'))
+    else:
+        entries.append((_plaintext_key(dialect), 'yes' if settings['prohibit_plaintext_auth'] else 'no'))
+
+    limit = settings['max_connections_per_user_ip']
+    size = capacity(limit)
+    for service in ('imap-login', 'pop3-login'):
+        listeners = [('inet_listener ' + listener, [('port', str(port if settings[option] else 0))])
+                     for option, _protocol, owner, listener, port in LISTENERS if owner == service]
+        entries.append(('service ' + service, listeners + [('process_limit', str(size))]))
+    for service in ('imap', 'pop3'):
+        entries.append(('service ' + service, [('process_limit', str(size))]))
+    # Dovecot counts every login process (and lmtp, urlauth) as a client of auth and anvil.
+    for service in ('auth', 'anvil'):
+        entries.append(('service ' + service, [('client_limit', str(2 * size + CAPACITY_FLOOR))]))
+    for protocol in ('imap', 'pop3'):
+        entries.append(('protocol ' + protocol, [('mail_max_userip_connections', str(limit))]))
+    return _dovecot.render(entries, header=(
+        'Managed by mailroom.server.imap_pop3: the IMAP/POP3 settings area.\n'
+        'Changes made here by hand are replaced on its next change.'))

@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one settings area end to end; the areas themselves are pure.
+
+An area is a module-level namespace (see _smtp, _imap_pop3, _network_interface, _tls_profile) with
+
+* ``NAME`` - the area, also the name of its Dovecot override file;
+* ``DAEMONS`` - which of "postfix" and "dovecot" it configures;
+* ``read(state)`` - the current settings in the module's option shape;
+* ``desired(current, options, state)`` - the wanted settings, raising SettingsError on bad input;
+* ``plan(wanted, state)`` - a Plan of the configuration changes that produce them.
+
+The runner reads the state, asks the area, validates the change on staged copies of both daemons'
+configuration, checks that the staged configuration reads back as the wanted settings (so no other
+file silently overrides them), and only then writes the live files and reloads or restarts.
+If the second daemon fails, the first one's change is rolled back too.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot_host import DovecotHost
+from ansible_collections.mailroom.server.plugins.module_utils._postfix_host import PostfixHost
+
+POSTFIX = 'postfix'
+DOVECOT = 'dovecot'
+
+
+class SettingsError(ValueError):
+    """Bad input for a setting; the message names the option and the allowed values."""
+
+
+class State(object):
+    """Everything an area reads, as plain data."""
+
+    def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None):
+        self.postfix = postfix        # effective main.cf parameters (postconf), name -> value
+        self.services = services      # master.cf entries, "name/type" -> service dict
+        self.dovecot = dovecot        # parsed `doveconf -n`
+        self.dialect = dialect        # "2.3" or "2.4"
+        self.facts = facts or {}      # area-specific facts the module gathered (addresses, ...)
+
+
+class Plan(object):
+    """Configuration changes of one area and how each daemon must take them."""
+
+    def __init__(self, postfix_parameters=None, postfix_services=None, dovecot_text=None,
+                 postfix_action=_daemon.RELOAD, dovecot_action=_daemon.RELOAD):
+        self.postfix_parameters = postfix_parameters or {}
+        self.postfix_services = postfix_services or {}
+        self.dovecot_text = dovecot_text
+        self.postfix_action = postfix_action
+        self.dovecot_action = dovecot_action
+
+    @property
+    def touches_postfix(self):
+        return bool(self.postfix_parameters or self.postfix_services)
+
+
+def _read_state(area, postfix, dovecot, facts):
+    state = State(facts=facts)
+    if postfix:
+        texts = postfix.read()
+        state.postfix = postfix.effective()
+        state.services = _postfix.parse_master_cf(texts['master.cf'])
+    if dovecot:
+        state.dialect = dovecot.dialect
+        state.dovecot = dovecot.effective()
+    return state
+
+
+def _stage(area, plan, state, postfix, dovecot):
+    """Validate the planned change on staged copies; return (staged State, postfix texts)."""
+    staged = State(state.postfix, state.services, state.dovecot, state.dialect, state.facts)
+    new_texts = None
+    if plan.touches_postfix:
+        texts = postfix.read()
+        new_texts = {
+            'main.cf': _postfix.edit_main_cf(texts['main.cf'], plan.postfix_parameters),
+            'master.cf': _postfix.edit_master_cf(texts['master.cf'], plan.postfix_services),
+        }
+        names = set(name for name, value in plan.postfix_parameters.items() if value is not None)
+        for service in plan.postfix_services.values():
+            if service:
+                names.update(service['options'])
+        staged.postfix = postfix.validate(new_texts, names)
+        staged.services = _postfix.parse_master_cf(new_texts['master.cf'])
+        new_texts = dict((name, text) for name, text in new_texts.items() if text != texts[name])
+    if plan.dovecot_text is not None:
+        staged.dovecot = dovecot.validate(area.NAME, plan.dovecot_text)
+    return staged, new_texts
+
+
+def _commit(area, plan, new_texts, postfix, dovecot, activate):
+    """Write and activate both daemons' changes; roll Postfix back if Dovecot fails."""
+    taken = {}
+    previous_postfix = None
+    if new_texts:
+        previous_postfix = postfix.read()
+        taken[POSTFIX] = postfix.commit(new_texts, plan.postfix_action if activate else None)
+    if plan.dovecot_text is not None:
+        try:
+            taken[DOVECOT] = dovecot.commit(area.NAME, plan.dovecot_text,
+                                            plan.dovecot_action if activate else None)
+        except _daemon.DaemonError:
+            if previous_postfix is not None:
+                postfix.commit(previous_postfix, plan.postfix_action if activate else None)
+            raise
+    return taken
+
+
+def run(module, area, options, facts=None):
+    """Apply `options` of `area` on the host and exit the module with the result."""
+    postfix = PostfixHost(module) if POSTFIX in area.DAEMONS else None
+    dovecot = DovecotHost(module) if DOVECOT in area.DAEMONS else None
+    try:
+        state = _read_state(area, postfix, dovecot, facts)
+        current = area.read(state)
+        wanted = area.desired(current, options, state)
+    except (SettingsError, _daemon.DaemonError, _postfix.ConfigError) as exc:
+        module.fail_json(msg=str(exc))
+
+    result = dict(changed=wanted != current, settings=wanted, activation={},
+                  reload_required=False, restart_required=False)
+    if module._diff:
+        result['diff'] = dict(before=current, after=wanted)
+    if not result['changed']:
+        module.exit_json(**result)
+
+    try:
+        plan = area.plan(wanted, state)
+        staged, new_texts = _stage(area, plan, state, postfix, dovecot)
+        read_back = area.read(staged)
+        if read_back != wanted:
+            raise SettingsError(
+                'the staged configuration would give %s instead of %s: another configuration file '
+                'overrides these settings' % (read_back, wanted))
+        actions = {}
+        if new_texts:
+            actions[POSTFIX] = plan.postfix_action
+        if plan.dovecot_text is not None:
+            actions[DOVECOT] = plan.dovecot_action
+        if not module.check_mode:
+            taken = _commit(area, plan, new_texts, postfix, dovecot, module.params['activate'])
+            result['activation'] = dict((daemon, taken.get(daemon) or 'none') for daemon in actions)
+    except (SettingsError, _daemon.DaemonError, _postfix.ConfigError) as exc:
+        module.fail_json(msg=str(exc), **result)
+
+    pending = [action for daemon, action in actions.items()
+               if result['activation'].get(daemon, 'none') == 'none']
+    result['restart_required'] = _daemon.RESTART in pending
+    result['reload_required'] = _daemon.RELOAD in pending
+    module.exit_json(**result)
+
+
+def read_areas(module, areas, facts=None):
+    """The current settings of each area, {area name: options}, from one read of each daemon."""
+    postfix = PostfixHost(module)
+    dovecot = DovecotHost(module)
+    state = _read_state(None, postfix, dovecot, facts)
+    return dict((area.NAME, area.read(state)) for area in areas)
+
+
+def activation_argument_spec():
+    """The `activate` option every settings module shares (documented in the activation fragment)."""
+    return dict(activate=dict(type='bool', default=True))

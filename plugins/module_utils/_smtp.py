@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The SMTP settings area (Postfix): service on/off, port, SMTPS, STARTTLS.
+
+Turning services off uses Postfix's `master_service_disable`, so master.cf entries (and any
+options an administrator gave them) stay and come back unchanged when a service is turned on.
+The port moves the MX service's master.cf entry; STARTTLS sets its TLS level and the 587
+submission service (which requires STARTTLS) follows it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.mailroom.server.plugins.module_utils import _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._settings import (
+    POSTFIX,
+    Plan,
+    SettingsError,
+)
+
+NAME = 'smtp'
+DAEMONS = (POSTFIX,)
+OPTIONS = ('enabled', 'port', 'smtps', 'starttls')
+PORT_RANGE = (1, 65535)
+
+# /etc/services names Postfix's own master.cf uses for its listeners.
+SERVICE_PORTS = {'smtp': 25, 'submission': 587, 'smtps': 465, 'submissions': 465}
+SMTPD_COMMANDS = ('smtpd', 'postscreen')
+DISABLE_ALL = 'inet'
+LISTENER_TLS_LEVEL = 'smtpd_tls_security_level'
+
+
+def service_port(name):
+    """Port of an inet service name: "smtp", "2525" or "192.0.2.1:2525"; None if unknown."""
+    port = name.rsplit(':', 1)[-1]
+    if port.isdigit():
+        return int(port)
+    return SERVICE_PORTS.get(port)
+
+
+def _inet_smtpd(services):
+    return [service for service in services.values()
+            if service['type'] == 'inet' and service['command'] in SMTPD_COMMANDS]
+
+
+def _is_wrapper(service):
+    return service['options'].get('smtpd_tls_wrappermode') == 'yes' or service_port(service['name']) == 465
+
+
+def _is_submission(service):
+    return service_port(service['name']) == 587
+
+
+def find_services(services):
+    """Return (mx, submission, smtps) master.cf entries; any may be None."""
+    mx = submission = smtps = None
+    for service in _inet_smtpd(services):
+        if _is_wrapper(service):
+            smtps = smtps or service
+        elif _is_submission(service):
+            submission = submission or service
+        else:
+            mx = mx or service
+    return mx, submission, smtps
+
+
+def _key(service):
+    return '%s/%s' % (service['name'], service['type'])
+
+
+def disabled_tokens(value):
+    return [token for token in re.split(r'[\s,]+', value or '') if token]
+
+
+def _enabled(service, tokens):
+    return service is not None and DISABLE_ALL not in tokens and _key(service) not in tokens
+
+
+def read(state):
+    mx, submission, smtps = find_services(state.services)
+    if mx is None:
+        raise SettingsError('master.cf has no SMTP service (an "inet" smtpd entry other than '
+                            'submission and smtps): apply the mailroom.server.mta role first')
+    tokens = disabled_tokens(state.postfix.get('master_service_disable'))
+    level = mx['options'].get(LISTENER_TLS_LEVEL, state.postfix.get(LISTENER_TLS_LEVEL, 'none'))
+    return dict(
+        enabled=DISABLE_ALL not in tokens and _key(mx) not in tokens,
+        port=service_port(mx['name']),
+        smtps=_enabled(smtps, tokens),
+        starttls=level not in ('none', '') and _enabled(submission, tokens),
+    )
+
+
+def port_conflict(port, services, listening_ports):
+    """Name what else uses `port`: another Postfix service, or a listener of another program."""
+    mx = find_services(services)[0]
+    postfix_ports = set()
+    for service in services.values():
+        if service['type'] != 'inet':
+            continue
+        own_port = service_port(service['name'])
+        postfix_ports.add(own_port)
+        if own_port == port and service is not mx:
+            return 'the Postfix service "%s"' % service['name']
+    if port in listening_ports and port not in postfix_ports:
+        return 'another program listening on it'
+    return None
+
+
+def desired(current, options, state):
+    wanted = dict(current)
+    wanted.update((name, value) for name, value in options.items()
+                  if name in OPTIONS and value is not None)
+    low, high = PORT_RANGE
+    if not low <= wanted['port'] <= high:
+        raise SettingsError('port must be between %d and %d, got %d' % (low, high, wanted['port']))
+    if wanted['port'] != current['port']:
+        conflict = port_conflict(wanted['port'], state.services,
+                                 state.facts.get('listening_ports', ()))
+        if conflict:
+            raise SettingsError('port %d is already used by %s; choose another port'
+                                % (wanted['port'], conflict))
+    mx, submission, smtps = find_services(state.services)
+    if wanted['smtps'] and smtps is None:
+        raise SettingsError('smtps: master.cf has no SMTPS (465) service to enable: '
+                            'apply the mailroom.server.mta role first')
+    if wanted['starttls'] and submission is None:
+        raise SettingsError('starttls: master.cf has no submission (587) service to enable: '
+                            'apply the mailroom.server.mta role first')
+    return wanted
+
+
+def plan(wanted, state):
+    current = read(state)
+    mx, submission, smtps = find_services(state.services)
+    ours = set([DISABLE_ALL, _key(mx)] + [_key(s) for s in (submission, smtps) if s])
+    tokens = [t for t in disabled_tokens(state.postfix.get('master_service_disable')) if t not in ours]
+    if not wanted['enabled']:
+        tokens.append(DISABLE_ALL)
+    if smtps is not None and not wanted['smtps']:
+        tokens.append(_key(smtps))
+    if submission is not None and not wanted['starttls']:
+        tokens.append(_key(submission))
+    parameters = {}
+    disable_value = ' '.join(tokens) or None
+    if disable_value != (state.postfix.get('master_service_disable') or None):
+        parameters['master_service_disable'] = disable_value
+
+    services = {}
+    new_mx = dict(mx, options=dict(mx['options']))
+    if wanted['port'] != current['port']:
+        new_mx['name'] = 'smtp' if wanted['port'] == 25 else str(wanted['port'])
+        services[_key(mx)] = None
+    if wanted['starttls'] != current['starttls']:
+        new_mx['options'][LISTENER_TLS_LEVEL] = 'may' if wanted['starttls'] else 'none'
+    if new_mx != mx:
+        services[_key(new_mx)] = new_mx
+    # master(8) re-reads master.cf and master_service_disable on reload: listeners come and go.
+    return Plan(postfix_parameters=parameters, postfix_services=services,
+                postfix_action=_daemon.RELOAD)

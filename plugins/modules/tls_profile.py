@@ -1,0 +1,76 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: tls_profile
+short_description: TLS profile of every mail port (Mozilla modern or intermediate)
+version_added: 0.1.0
+description:
+  - Applies one of Mozilla's server-side TLS profiles (guidelines 6.0) to every TLS listener of
+    Postfix (25, 465, 587) and Dovecot (143, 993, 110, 995), on Debian 12 and 13 alike.
+  - Only parameters the installed Postfix knows are written (Postfix 3.7 lacks some that newer
+    releases have).
+extends_documentation_fragment:
+  - mailroom.server.activation
+options:
+  profile:
+    description:
+      - V(intermediate) - TLS 1.2 and 1.3, TLS 1.2 only with ECDHE and AES-GCM or
+        ChaCha20-Poly1305, curves X25519, P-256, P-384. The compatible choice for mail clients.
+      - V(modern) - TLS 1.3 only. Clients without TLS 1.3, such as Outlook 2016 on older Windows,
+        and servers that send mail without TLS 1.3, cannot use TLS with this host at all.
+    type: str
+    required: true
+    choices: [modern, intermediate]
+author:
+  - mailroom.server developers (@mailroom)
+'''
+
+EXAMPLES = r'''
+- name: TLS 1.2 and 1.3 with Mozilla's intermediate ciphers
+  mailroom.server.tls_profile:
+    profile: intermediate
+'''
+
+RETURN = r'''
+settings:
+  description: The setting after the change (in check mode, what it would be).
+  returned: always
+  type: dict
+  sample: {profile: intermediate}
+activation:
+  description: What was done, per daemon, to make the change effective.
+  returned: always
+  type: dict
+  sample: {postfix: reload, dovecot: reload}
+reload_required:
+  description: A reload is still needed to make the change effective.
+  returned: always
+  type: bool
+restart_required:
+  description: A restart is still needed to make the change effective.
+  returned: always
+  type: bool
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailroom.server.plugins.module_utils import _settings, _tls_profile
+
+
+def main():
+    argument_spec = dict(profile=dict(type='str', required=True, choices=list(_tls_profile.PROFILES)))
+    argument_spec.update(_settings.activation_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    _settings.run(module, _tls_profile, dict(profile=module.params['profile']))
+
+
+if __name__ == '__main__':
+    main()
