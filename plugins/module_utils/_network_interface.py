@@ -26,7 +26,8 @@ NAME = 'network_interface'
 DAEMONS = (POSTFIX, DOVECOT)
 OPTIONS = ('interface',)
 ALL = 'all'
-DOVECOT_ALL = ('', '*', '*, ::', '*,::', ':: , *', '::, *')
+# Dovecot's "every address": 2.3 prints "*, ::", 2.4 prints "* ::"; unset means the same.
+DOVECOT_ALL = (frozenset(), frozenset(['*']), frozenset(['*', '::']))
 
 
 def interface_addresses(ip_json):
@@ -64,7 +65,7 @@ def read(state):
     postfix_value = state.postfix.get('inet_interfaces', ALL)
     dovecot_value = state.dovecot.get('listen', '*, ::')
     postfix_all = postfix_value.strip() == ALL
-    dovecot_all = dovecot_value.strip() in DOVECOT_ALL
+    dovecot_all = _address_set(dovecot_value) in DOVECOT_ALL
     if postfix_all and dovecot_all:
         return dict(interface=ALL)
     if postfix_all or dovecot_all:

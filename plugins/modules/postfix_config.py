@@ -28,6 +28,14 @@ options:
       - A parameter this Postfix release does not know is an error.
     type: dict
     default: {}
+  defaults:
+    description:
+      - C(main.cf) parameters set only where C(main.cf) does not set them yet; an existing value,
+        whoever set it, is never changed.
+      - This is how a role lays down a base value that a settings module (for example
+        M(mailroom.server.tls_profile)) owns afterwards, so the two never undo each other.
+    type: dict
+    default: {}
   services:
     description:
       - C(master.cf) service entries, identified by O(services[].name) and O(services[].type).
@@ -139,12 +147,15 @@ from ansible_collections.mailroom.server.plugins.module_utils._postfix_host impo
 )
 
 
-def plan(texts, parameters, services):
+def plan(texts, parameters, defaults, services):
     """Return (new texts, before, after) for the wanted parameters and services."""
     current_parameters = _postfix.parse_main_cf(texts['main.cf'])
     current_services = _postfix.parse_master_cf(texts['master.cf'])
 
     wanted_parameters = _postfix.desired_parameters(parameters)
+    for name, value in _postfix.desired_parameters(defaults).items():
+        if name not in current_parameters and name not in wanted_parameters:
+            wanted_parameters[name] = value
     wanted_services = {}
     for spec in services:
         key = _postfix.service_key(spec)
@@ -190,6 +201,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             parameters=dict(type='dict', default={}),
+            defaults=dict(type='dict', default={}),
             services=dict(type='list', elements='dict', default=[], options=service_spec),
             config_dir=dict(type='path', default='/etc/postfix'),
             activate=dict(type='bool', default=True),
@@ -199,7 +211,8 @@ def main():
     host = PostfixHost(module, module.params['config_dir'])
     try:
         texts = host.read()
-        new_texts, before, after = plan(texts, module.params['parameters'], module.params['services'])
+        new_texts, before, after = plan(texts, module.params['parameters'], module.params['defaults'],
+                                        module.params['services'])
     except (_postfix.ConfigError, PostfixError) as exc:
         module.fail_json(msg=str(exc))
 
