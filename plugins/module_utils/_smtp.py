@@ -77,7 +77,8 @@ def disabled_tokens(value):
 
 
 def _enabled(service, tokens):
-    return service is not None and DISABLE_ALL not in tokens and _key(service) not in tokens
+    """A service's own toggle; the service-wide switch ("inet") is the separate `enabled`."""
+    return service is not None and _key(service) not in tokens
 
 
 def read(state):

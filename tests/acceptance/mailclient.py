@@ -109,11 +109,19 @@ def pop3_login(host, user, password, service='pop3s'):
     return session
 
 
+CLOSED = 'closed'
+
+
 def tls_handshake(host, service, version):
-    """Try a TLS handshake pinned to `version` on a service; return the negotiated version or None.
+    """Try a TLS handshake pinned to `version` on a service; return the negotiated version, None
+    when the server refuses the handshake, or CLOSED when nothing accepts the connection.
 
     STARTTLS services are upgraded with their protocol's command first.
     """
+    try:
+        socket.create_connection((host.address, host.ports[service]), timeout=TIMEOUT).close()
+    except OSError:
+        return CLOSED
     context = tls_client(version)
     port = host.ports[service]
     try:
@@ -133,6 +141,5 @@ def tls_handshake(host, service, version):
         version_seen = session.sock.version()
         session.sock.close()
         return version_seen
-    except (ssl.SSLError, ConnectionResetError, smtplib.SMTPException, imaplib.IMAP4.error,
-            poplib.error_proto):
+    except (ssl.SSLError, OSError, smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto):
         return None

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of the foundation (issue 2), all figures from one run:
@@ -8,7 +7,7 @@
    on disk) for our configuration (Postfix -> LMTP -> Dovecot Maildir) against the stock Debian
    packages (Postfix's own local(8) delivery to /var/mail) on a second, untouched container.
 
-Usage: scripts/bench [--release 12|13] [--messages N] [--sessions N] [--size BYTES]
+Usage: scripts/bench foundation [--release 12|13] [--messages N] [--sessions N] [--size BYTES]
 Needs the Docker engine and images of scripts/testhost; removes its containers when done.
 """
 from __future__ import absolute_import, division, print_function
@@ -16,47 +15,14 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-RUN_OPTIONS = ['--cap-add', 'SYS_ADMIN', '--cap-add', 'NET_ADMIN', '--cgroupns', 'host',
-               '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw', '--tmpfs', '/run', '--tmpfs', '/run/lock']
-RECAP = re.compile(r'ok=(\d+)\s+changed=(\d+)')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def run(command, **kwargs):
-    return subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, **kwargs).stdout
-
-
-def docker_exec(container, script):
-    return run(['docker', 'exec', container, 'bash', '-c', script])
-
-
-def start_container(name, image, hostname):
-    subprocess.run(['docker', 'rm', '-f', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    run(['docker', 'run', '-d', '--pull', 'never', '--name', name, '--hostname', hostname]
-        + RUN_OPTIONS + [image])
-    for _attempt in range(30):
-        state = subprocess.run(['docker', 'exec', name, 'systemctl', 'is-system-running'],
-                               stdout=subprocess.PIPE, universal_newlines=True).stdout
-        if state.strip() in ('running', 'degraded'):
-            return
-        time.sleep(1)
-
-
-def converge(inventory):
-    """Run site.yml plus the test user; return (tasks, changed, seconds)."""
-    started = time.time()
-    output = run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'demo.yml'),
-                  '-e', 'mailroom_demo_password=bench-Secret-1'])
-    elapsed = time.time() - started
-    ok, changed = RECAP.search(output.split('PLAY RECAP', 1)[1]).groups()
-    return int(ok), int(changed), elapsed
+from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
+    ROOT, docker_exec, inventory, playbook, remove_containers, start_container,
+)
 
 
 def install_stock(container):
@@ -87,34 +53,29 @@ def delivery_rate(container, count_script, messages, sessions, size):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--release', default='12', choices=['12', '13'])
     parser.add_argument('--messages', type=int, default=2000)
     parser.add_argument('--sessions', type=int, default=10)
     parser.add_argument('--size', type=int, default=4096)
     args = parser.parse_args()
 
-    image = os.environ.get('MAILROOM_IMAGE_DEB' + args.release, 'mailroom-test/debian:' + args.release)
     ours, stock = 'mailroom-bench-ours', 'mailroom-bench-stock'
-    workdir = tempfile.mkdtemp(prefix='mailroom-bench-')
-    inventory = os.path.join(workdir, 'inventory.yml')
-    with open(inventory, 'w') as handle:
-        handle.write(
-            'mailservers:\n  hosts:\n    %s:\n      ansible_connection: community.docker.docker\n'
-            '  vars:\n    mta_domains: [example.test]\n    mta_admin_mailbox: bench\n'
-            '    mailroom_demo_user: bench\n    mailroom_demo_salt: benchsalt\n' % ours)
+    hosts = inventory(ours)
+    demo = os.path.join(ROOT, 'playbooks', 'demo.yml')
     try:
-        start_container(ours, image, 'mail.example.test')
-        start_container(stock, image, 'mail.example.test')
-        fresh = converge(inventory)
-        again = converge(inventory)
+        start_container(ours, args.release)
+        start_container(stock, args.release)
+        fresh = playbook(hosts, demo)
+        again = playbook(hosts, demo)
         install_stock(stock)
         ours_rate = delivery_rate(ours, 'ls /home/bench/Maildir/new | wc -l',
                                   args.messages, args.sessions, args.size)
         stock_rate = delivery_rate(stock, 'grep -c "^From " /var/mail/bench || true',
                                    args.messages, args.sessions, args.size)
     finally:
-        subprocess.run(['docker', 'rm', '-f', ours, stock], stdout=subprocess.DEVNULL)
+        remove_containers(ours, stock)
+        os.unlink(hosts)
 
     figures = {
         'release': args.release,

@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One protocol check against a mail host, printed as JSON, for the integration tests' tasks.
+
+Run it from outside the mail host (another network namespace). Commands:
+  open ADDRESS PORT...                    which ports accept a TCP connection
+  tls ADDRESS [SERVICE=PORT...]           per service, the version negotiated by a client pinned
+                                          to TLS 1.1, 1.2, 1.3 (keys tls1_1 ...): null if refused
+  ehlo ADDRESS PORT                       the EHLO keywords, before and after STARTTLS
+  login ADDRESS PORT imap|pop3 USER PASS  a plaintext (no TLS) login: ok, or the server's refusal
+  hold ADDRESS PORT USER PASS COUNT OTHER hold COUNT IMAPS logins, try one more, and one from OTHER
+  deliver ADDRESS PORT DOMAIN USER PASS   send on PORT, find it over IMAPS on 993
+"""
+from __future__ import absolute_import, division, print_function
+
+import imaplib
+import json
+from concurrent.futures import ThreadPoolExecutor
+import os
+import poplib
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mailclient import (  # noqa: E402  pylint: disable=wrong-import-position
+    TIMEOUT, MailHost, imap_find, make_message, smtp, starttls, tls_client, tls_handshake,
+)
+
+STANDARD = {'smtp': 25, 'submission': 587, 'smtps': 465, 'imap': 143, 'imaps': 993,
+            'pop3': 110, 'pop3s': 995}
+
+
+def host(address, ports=None, domain='example.test', users=()):
+    return MailHost(address=address, hostname='', domain=domain,
+                    ports=dict(STANDARD, **(ports or {})), users=list(users))
+
+
+def probe_open(address, *ports):
+    result = {}
+    for port in ports:
+        try:
+            socket.create_connection((address, int(port)), timeout=5).close()
+            result[port] = True
+        except OSError:
+            result[port] = False
+    return result
+
+
+def probe_tls(address, *pairs):
+    services = dict(pair.split('=') for pair in pairs) if pairs else STANDARD
+    target = host(address, dict((name, int(port)) for name, port in services.items()))
+    return dict((name, dict(('tls' + version.replace('.', '_'), tls_handshake(target, name, version))
+                            for version in ('1.1', '1.2', '1.3')))
+                for name in services)
+
+
+def probe_ehlo(address, port):
+    session = smtp(host(address, {'smtp': int(port)}), 'smtp')
+    before = sorted(session.esmtp_features)
+    after = None
+    if session.has_extn('starttls'):
+        starttls(session)
+        after = sorted(session.esmtp_features)
+    session.quit()
+    return {'before_tls': before, 'after_tls': after}
+
+
+def probe_login(address, port, protocol, user, password):
+    try:
+        if protocol == 'imap':
+            session = imaplib.IMAP4(address, int(port), timeout=TIMEOUT)
+            session.login(user, password)
+            session.logout()
+        else:
+            session = poplib.POP3(address, int(port), timeout=TIMEOUT)
+            session.user(user)
+            session.pass_(password)
+            session.quit()
+        return {'ok': True, 'error': None}
+    except (imaplib.IMAP4.error, poplib.error_proto) as exc:
+        return {'ok': False, 'error': str(exc)}
+
+
+def _imaps_login(address, port, user, password):
+    session = imaplib.IMAP4_SSL(address, int(port), ssl_context=tls_client(), timeout=TIMEOUT)
+    try:
+        session.login(user, password)
+    except imaplib.IMAP4.error as exc:
+        session.shutdown()
+        return None, str(exc)
+    return session, None
+
+
+def probe_hold(address, port, user, password, count, other):
+    held = []
+    try:
+        # Logins in parallel (TLS + PAM take a while each); all must succeed before the extra one.
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(lambda _index: _imaps_login(address, port, user, password),
+                                    range(int(count))))
+        held.extend(session for session, _error in results if session is not None)
+        errors = [error for _session, error in results if error]
+        if errors:
+            return {'held': len(held), 'wanted': int(count), 'error': errors[0]}
+        extra, extra_error = _imaps_login(address, port, user, password)
+        if extra is not None:
+            held.append(extra)
+        from_other, other_error = _imaps_login(other, port, user, password)
+        if from_other is not None:
+            held.append(from_other)
+        return {'held': int(count), 'extra_refused': extra is None, 'extra_error': extra_error,
+                'other_address_ok': from_other is not None, 'other_error': other_error}
+    finally:
+        for session in held:
+            try:
+                session.logout()
+            except (imaplib.IMAP4.error, OSError):
+                pass
+
+
+def probe_deliver(address, port, domain, user, password):
+    target = host(address, {'smtp': int(port)}, domain)
+    recipient = '%s@%s' % (user, domain)
+    token, message = make_message('probe@example.net', recipient, 'probe')
+    session = smtp(target, 'smtp')
+    if session.has_extn('starttls'):
+        starttls(session)
+    session.sendmail('probe@example.net', [recipient], message)
+    session.quit()
+    return {'delivered': imap_find(target, user, password, token) is not None}
+
+
+COMMANDS = {'open': probe_open, 'tls': probe_tls, 'ehlo': probe_ehlo, 'login': probe_login,
+            'hold': probe_hold, 'deliver': probe_deliver}
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in COMMANDS:
+        sys.stderr.write(__doc__)
+        return 2
+    print(json.dumps(COMMANDS[argv[1]](*argv[2:])))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared pieces of the benchmarks: throwaway mail host containers and timed playbook runs."""
+from __future__ import absolute_import, division, print_function
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+RUN_OPTIONS = ['--cap-add', 'SYS_ADMIN', '--cap-add', 'NET_ADMIN', '--cgroupns', 'host',
+               '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw', '--tmpfs', '/run', '--tmpfs', '/run/lock']
+RECAP = re.compile(r'ok=(\d+)\s+changed=(\d+)')
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, **kwargs).stdout
+
+
+def docker_exec(container, script):
+    return run(['docker', 'exec', container, 'bash', '-c', script])
+
+
+def image(release):
+    return os.environ.get('MAILROOM_IMAGE_DEB' + release, 'mailroom-test/debian:' + release)
+
+
+def start_container(name, release, hostname='mail.example.test'):
+    """A fresh systemd container from the test image, running when this returns."""
+    remove_containers(name)
+    run(['docker', 'run', '-d', '--pull', 'never', '--name', name, '--hostname', hostname]
+        + RUN_OPTIONS + [image(release)])
+    for _attempt in range(30):
+        state = subprocess.run(['docker', 'exec', name, 'systemctl', 'is-system-running'],
+                               stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout
+        if state.strip() in ('running', 'degraded'):
+            return
+        time.sleep(1)
+
+
+def remove_containers(*names):
+    subprocess.run(['docker', 'rm', '-f'] + list(names), stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+
+
+def inventory(container, user='bench'):
+    """An inventory file for one container reached through the docker connection plugin."""
+    handle, path = tempfile.mkstemp(prefix='mailroom-bench-', suffix='.yml')
+    with os.fdopen(handle, 'w') as stream:
+        stream.write(
+            'mailservers:\n  hosts:\n    %s:\n      ansible_connection: community.docker.docker\n'
+            '  vars:\n    mta_domains: [example.test]\n    mta_admin_mailbox: %s\n'
+            '    mailroom_demo_user: %s\n    mailroom_demo_salt: benchsalt\n'
+            '    mailroom_demo_password: bench-Secret-1\n' % (container, user, user))
+    return path
+
+
+def playbook(inventory_path, path):
+    """Run a playbook; return (tasks ok, changed, seconds)."""
+    started = time.time()
+    output = run(['ansible-playbook', '-i', inventory_path, path])
+    elapsed = time.time() - started
+    ok, changed = RECAP.search(output.split('PLAY RECAP', 1)[1]).groups()
+    return int(ok), int(changed), elapsed
+
+
+def median_run(inventory_path, path, repeat):
+    """Run `repeat` times; return (tasks, max changed, median seconds)."""
+    runs = sorted((playbook(inventory_path, path) for _index in range(repeat)), key=lambda r: r[2])
+    return runs[0][0], max(r[1] for r in runs), runs[len(runs) // 2][2]
