@@ -66,8 +66,8 @@ class DovecotHost(object):
     def read_settings(self, area):
         return _atomic_file.read_text(self.settings_path(area))
 
-    def validate(self, area, text):
-        """Check the configuration with `text` as the area's file; return its parsed effect."""
+    def validate(self, texts):
+        """Check the configuration with {area: text} as the areas' files; return its parsed effect."""
         if not os.path.isdir(os.path.join(self.config_dir, SETTINGS_DIR)):
             raise DovecotError('%s is missing: apply the mailroom.server.imap role first'
                                % os.path.join(self.config_dir, SETTINGS_DIR))
@@ -75,9 +75,10 @@ class DovecotHost(object):
         staged_dir = os.path.join(stage, 'dovecot')
         try:
             shutil.copytree(self.config_dir, staged_dir, symlinks=True)
-            with open(os.path.join(staged_dir, SETTINGS_DIR, area + '.conf'), 'w',
-                      encoding='utf-8') as handle:
-                handle.write(text)
+            for area, text in texts.items():
+                with open(os.path.join(staged_dir, SETTINGS_DIR, area + '.conf'), 'w',
+                          encoding='utf-8') as handle:
+                    handle.write(text)
             return self.effective(os.path.join(staged_dir, 'dovecot.conf'), strict=True)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -85,7 +86,7 @@ class DovecotHost(object):
     def running(self):
         return _daemon.is_active(self.module, UNIT)
 
-    def commit(self, area, text, action):
-        """Write the area's file atomically, then reload/restart; see _daemon.commit."""
-        return _daemon.commit(self.module, UNIT, {self.settings_path(area): text}, action,
-                              self.running)
+    def commit(self, texts, action):
+        """Write the areas' files ({area: text}) atomically, then reload/restart; see _daemon.commit."""
+        files = dict((self.settings_path(area), text) for area, text in texts.items())
+        return _daemon.commit(self.module, UNIT, files, action, self.running)

@@ -39,3 +39,8 @@ def interfaces(module):
     if rc != 0:
         module.fail_json(msg='ip -json address failed: %s' % (err or out).strip())
     return interface_addresses(out)
+
+
+def gather(module):
+    """Every fact a settings area may need, as plain data."""
+    return dict(interfaces=interfaces(module), listening_ports=listening_ports())

@@ -29,6 +29,14 @@ LISTENERS = (
     ('pop3_ssl', 'pop3', 'pop3-login', 'pop3s', 995),
 )
 OPTIONS = tuple(row[0] for row in LISTENERS) + ('prohibit_plaintext_auth', 'max_connections_per_user_ip')
+ARGUMENT_SPEC = dict(
+    imap=dict(type='bool'),
+    imap_ssl=dict(type='bool'),
+    pop3=dict(type='bool'),
+    pop3_ssl=dict(type='bool'),
+    prohibit_plaintext_auth=dict(type='bool'),
+    max_connections_per_user_ip=dict(type='int'),
+)
 MAX_CONNECTIONS_RANGE = (1, 5000)
 DOVECOT_DEFAULT_USERIP_CONNECTIONS = 10
 

@@ -25,6 +25,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._settings import (
 NAME = 'network_interface'
 DAEMONS = (POSTFIX, DOVECOT)
 OPTIONS = ('interface',)
+ARGUMENT_SPEC = dict(interface=dict(type='str', required=True))
 ALL = 'all'
 # Dovecot's "every address": 2.3 prints "*, ::", 2.4 prints "* ::"; unset means the same.
 DOVECOT_ALL = (frozenset(), frozenset(['*']), frozenset(['*', '::']))

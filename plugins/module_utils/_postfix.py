@@ -103,13 +103,16 @@ def desired_parameters(parameters):
     return result
 
 
-def diff_parameters(current, desired):
-    """Return (before, after) restricted to the desired names that differ from current."""
+def diff_entries(current, desired):
+    """Return (before, after) restricted to the desired keys whose value differs from current.
+
+    Works for parameters (name -> value) and services ("name/type" -> entry) alike.
+    """
     before, after = {}, {}
-    for name, value in desired.items():
-        if current.get(name) != value:
-            before[name] = current.get(name)
-            after[name] = value
+    for key, value in desired.items():
+        if current.get(key) != value:
+            before[key] = current.get(key)
+            after[key] = value
     return before, after
 
 
@@ -131,13 +134,20 @@ def edit_main_cf(text, changes):
             pending.pop(name, None)
             continue
         seen.add(name)
-        out.append('%s = %s\n' % (name, pending.pop(name)))
-    if out and not out[-1].endswith('\n'):
-        out[-1] += '\n'
-    for name, value in pending.items():
-        if value is not None:
-            out.append('%s = %s\n' % (name, value))
-    return ''.join(out)
+        out.append(_render_parameter(name, pending.pop(name)))
+    return _append_new(out, pending, _render_parameter)
+
+
+def _render_parameter(name, value):
+    return '%s = %s\n' % (name, value)
+
+
+def _append_new(lines, pending, render):
+    """End the edited lines with what was not found in place, each rendered by `render`."""
+    if lines and not lines[-1].endswith('\n'):
+        lines[-1] += '\n'
+    lines.extend(render(key, value) for key, value in pending.items() if value is not None)
+    return ''.join(lines)
 
 
 # ---------------------------------------------------------------- master.cf
@@ -277,19 +287,4 @@ def edit_master_cf(text, changes):
         replacement = pending.pop(key, None)
         if replacement is not None:
             out.append(render_service(replacement))
-    if out and not out[-1].endswith('\n'):
-        out[-1] += '\n'
-    for key, service in pending.items():
-        if service is not None:
-            out.append(render_service(service))
-    return ''.join(out)
-
-
-def diff_services(current, desired):
-    """Return (before, after) of the service keys whose entry would change."""
-    before, after = {}, {}
-    for key, service in desired.items():
-        if current.get(key) != service:
-            before[key] = current.get(key)
-            after[key] = service
-    return before, after
+    return _append_new(out, pending, lambda _key, service: render_service(service))

@@ -11,9 +11,10 @@ An area is a module-level namespace (see _smtp, _imap_pop3, _network_interface, 
 * ``desired(current, options, state)`` - the wanted settings, raising SettingsError on bad input;
 * ``plan(wanted, state)`` - a Plan of the configuration changes that produce them.
 
-The runner reads the state, asks the area, validates the change on staged copies of both daemons'
-configuration, checks that the staged configuration reads back as the wanted settings (so no other
-file silently overrides them), and only then writes the live files and reloads or restarts.
+The runner reads the state once, asks each area, merges their plans into one change per daemon,
+validates it on staged copies of both daemons' configuration, checks that the staged configuration
+reads back as the wanted settings (so no other file silently overrides them), and only then writes
+the live files and reloads or restarts each daemon once.
 If the second daemon fails, the first one's change is rolled back too.
 """
 
@@ -60,7 +61,7 @@ class Plan(object):
         return bool(self.postfix_parameters or self.postfix_services)
 
 
-def _read_state(area, postfix, dovecot, facts):
+def _read_state(postfix, dovecot, facts):
     state = State(facts=facts)
     if postfix:
         texts = postfix.read()
@@ -72,84 +73,119 @@ def _read_state(area, postfix, dovecot, facts):
     return state
 
 
-def _stage(area, plan, state, postfix, dovecot):
-    """Validate the planned change on staged copies; return (staged State, postfix texts)."""
+class Change(object):
+    """The plans of several areas as one change per daemon: one validation, one activation."""
+
+    def __init__(self, named_plans):
+        self.postfix_parameters = {}
+        self.postfix_services = {}
+        self.dovecot_texts = {}
+        self.actions = {}
+        for name, plan in named_plans:
+            self.postfix_parameters.update(plan.postfix_parameters)
+            self.postfix_services.update(plan.postfix_services)
+            if plan.touches_postfix:
+                self._need(POSTFIX, plan.postfix_action)
+            if plan.dovecot_text is not None:
+                self.dovecot_texts[name] = plan.dovecot_text
+                self._need(DOVECOT, plan.dovecot_action)
+
+    def _need(self, daemon, action):
+        # A restart also does what a reload would.
+        if self.actions.get(daemon) != _daemon.RESTART:
+            self.actions[daemon] = action
+
+
+def _stage(change, state, postfix, dovecot):
+    """Validate the change on staged copies; return (staged State, changed Postfix texts)."""
     staged = State(state.postfix, state.services, state.dovecot, state.dialect, state.facts)
-    new_texts = None
-    if plan.touches_postfix:
+    new_texts = {}
+    if POSTFIX in change.actions:
         texts = postfix.read()
-        new_texts = {
-            'main.cf': _postfix.edit_main_cf(texts['main.cf'], plan.postfix_parameters),
-            'master.cf': _postfix.edit_master_cf(texts['master.cf'], plan.postfix_services),
+        edited = {
+            'main.cf': _postfix.edit_main_cf(texts['main.cf'], change.postfix_parameters),
+            'master.cf': _postfix.edit_master_cf(texts['master.cf'], change.postfix_services),
         }
-        names = set(name for name, value in plan.postfix_parameters.items() if value is not None)
-        for service in plan.postfix_services.values():
+        names = set(name for name, value in change.postfix_parameters.items() if value is not None)
+        for service in change.postfix_services.values():
             if service:
                 names.update(service['options'])
-        staged.postfix = postfix.validate(new_texts, names)
-        staged.services = _postfix.parse_master_cf(new_texts['master.cf'])
-        new_texts = dict((name, text) for name, text in new_texts.items() if text != texts[name])
-    if plan.dovecot_text is not None:
-        staged.dovecot = dovecot.validate(area.NAME, plan.dovecot_text)
+        staged.postfix = postfix.validate(edited, names)
+        staged.services = _postfix.parse_master_cf(edited['master.cf'])
+        new_texts = dict((name, text) for name, text in edited.items() if text != texts[name])
+    if DOVECOT in change.actions:
+        staged.dovecot = dovecot.validate(change.dovecot_texts)
     return staged, new_texts
 
 
-def _commit(area, plan, new_texts, postfix, dovecot, activate):
+def _commit(change, new_texts, postfix, dovecot, activate):
     """Write and activate both daemons' changes; roll Postfix back if Dovecot fails."""
     taken = {}
     previous_postfix = None
+
+    def action(daemon):
+        return change.actions.get(daemon) if activate else None
+
     if new_texts:
         previous_postfix = postfix.read()
-        taken[POSTFIX] = postfix.commit(new_texts, plan.postfix_action if activate else None)
-    if plan.dovecot_text is not None:
+        taken[POSTFIX] = postfix.commit(new_texts, action(POSTFIX))
+    if change.dovecot_texts:
         try:
-            taken[DOVECOT] = dovecot.commit(area.NAME, plan.dovecot_text,
-                                            plan.dovecot_action if activate else None)
+            taken[DOVECOT] = dovecot.commit(change.dovecot_texts, action(DOVECOT))
         except _daemon.DaemonError:
             if previous_postfix is not None:
-                postfix.commit(previous_postfix, plan.postfix_action if activate else None)
+                postfix.commit(previous_postfix, action(POSTFIX))
             raise
     return taken
 
 
-def run(module, area, options, facts=None):
-    """Apply `options` of `area` on the host and exit the module with the result."""
-    postfix = PostfixHost(module) if POSTFIX in area.DAEMONS else None
-    dovecot = DovecotHost(module) if DOVECOT in area.DAEMONS else None
+def run(module, requests, facts=None, nested=False):
+    """Apply [(area, options), ...] on the host as one change and exit the module.
+
+    With `nested`, `settings` and the diff are keyed by area name (the service module); otherwise
+    there is a single area and they are its options (the per-area modules).
+    """
+    daemons = set(daemon for area, _options in requests for daemon in area.DAEMONS)
+    postfix = PostfixHost(module) if POSTFIX in daemons else None
+    dovecot = DovecotHost(module) if DOVECOT in daemons else None
+    current, wanted = {}, {}
     try:
-        state = _read_state(area, postfix, dovecot, facts)
-        current = area.read(state)
-        wanted = area.desired(current, options, state)
+        state = _read_state(postfix, dovecot, facts)
+        for area, options in requests:
+            current[area.NAME] = area.read(state)
+            wanted[area.NAME] = area.desired(current[area.NAME], options, state)
     except (SettingsError, _daemon.DaemonError, _postfix.ConfigError) as exc:
         module.fail_json(msg=str(exc))
 
-    result = dict(changed=wanted != current, settings=wanted, activation={},
+    def shaped(values):
+        return values if nested else values[requests[0][0].NAME]
+
+    changed = [area for area, _options in requests if wanted[area.NAME] != current[area.NAME]]
+    result = dict(changed=bool(changed), settings=shaped(wanted), activation={},
                   reload_required=False, restart_required=False)
     if module._diff:
-        result['diff'] = dict(before=current, after=wanted)
-    if not result['changed']:
+        result['diff'] = dict(before=shaped(current), after=shaped(wanted))
+    if not changed:
         module.exit_json(**result)
 
+    change = Change([(area.NAME, area.plan(wanted[area.NAME], state)) for area in changed])
     try:
-        plan = area.plan(wanted, state)
-        staged, new_texts = _stage(area, plan, state, postfix, dovecot)
-        read_back = area.read(staged)
-        if read_back != wanted:
-            raise SettingsError(
-                'the staged configuration would give %s instead of %s: another configuration file '
-                'overrides these settings' % (read_back, wanted))
-        actions = {}
-        if new_texts:
-            actions[POSTFIX] = plan.postfix_action
-        if plan.dovecot_text is not None:
-            actions[DOVECOT] = plan.dovecot_action
+        staged, new_texts = _stage(change, state, postfix, dovecot)
+        for area in changed:
+            read_back = area.read(staged)
+            if read_back != wanted[area.NAME]:
+                raise SettingsError(
+                    '%s: the staged configuration would give %s instead of %s: another '
+                    'configuration file overrides these settings'
+                    % (area.NAME, read_back, wanted[area.NAME]))
         if not module.check_mode:
-            taken = _commit(area, plan, new_texts, postfix, dovecot, module.params['activate'])
-            result['activation'] = dict((daemon, taken.get(daemon) or 'none') for daemon in actions)
+            taken = _commit(change, new_texts, postfix, dovecot, module.params['activate'])
+            result['activation'] = dict((daemon, taken.get(daemon) or 'none')
+                                        for daemon in change.actions)
     except (SettingsError, _daemon.DaemonError, _postfix.ConfigError) as exc:
         module.fail_json(msg=str(exc), **result)
 
-    pending = [action for daemon, action in actions.items()
+    pending = [action for daemon, action in change.actions.items()
                if result['activation'].get(daemon, 'none') == 'none']
     result['restart_required'] = _daemon.RESTART in pending
     result['reload_required'] = _daemon.RELOAD in pending
@@ -160,7 +196,7 @@ def read_areas(module, areas, facts=None):
     """The current settings of each area, {area name: options}, from one read of each daemon."""
     postfix = PostfixHost(module)
     dovecot = DovecotHost(module)
-    state = _read_state(None, postfix, dovecot, facts)
+    state = _read_state(postfix, dovecot, facts)
     return dict((area.NAME, area.read(state)) for area in areas)
 
 

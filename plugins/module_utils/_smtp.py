@@ -25,6 +25,12 @@ from ansible_collections.mailroom.server.plugins.module_utils._settings import (
 NAME = 'smtp'
 DAEMONS = (POSTFIX,)
 OPTIONS = ('enabled', 'port', 'smtps', 'starttls')
+ARGUMENT_SPEC = dict(
+    enabled=dict(type='bool'),
+    port=dict(type='int'),
+    smtps=dict(type='bool'),
+    starttls=dict(type='bool'),
+)
 PORT_RANGE = (1, 65535)
 
 # /etc/services names Postfix's own master.cf uses for its listeners.

@@ -27,6 +27,7 @@ NAME = 'tls_profile'
 DAEMONS = (POSTFIX, DOVECOT)
 OPTIONS = ('profile',)
 PROFILES = ('modern', 'intermediate')
+ARGUMENT_SPEC = dict(profile=dict(type='str', required=True, choices=list(PROFILES)))
 
 TLS12_CIPHERS = ':'.join((
     'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',

@@ -89,18 +89,11 @@ from ansible_collections.mailroom.server.plugins.module_utils import _imap_pop3,
 
 
 def main():
-    argument_spec = dict(
-        imap=dict(type='bool'),
-        imap_ssl=dict(type='bool'),
-        pop3=dict(type='bool'),
-        pop3_ssl=dict(type='bool'),
-        prohibit_plaintext_auth=dict(type='bool'),
-        max_connections_per_user_ip=dict(type='int'),
-    )
+    argument_spec = dict(_imap_pop3.ARGUMENT_SPEC)
     argument_spec.update(_settings.activation_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     options = dict((name, module.params[name]) for name in _imap_pop3.OPTIONS)
-    _settings.run(module, _imap_pop3, options)
+    _settings.run(module, [(_imap_pop3, options)])
 
 
 if __name__ == '__main__':

@@ -73,11 +73,11 @@ from ansible_collections.mailroom.server.plugins.module_utils import (
 
 
 def main():
-    argument_spec = dict(interface=dict(type='str', required=True))
+    argument_spec = dict(_network_interface.ARGUMENT_SPEC)
     argument_spec.update(_settings.activation_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    _settings.run(module, _network_interface, dict(interface=module.params['interface']),
-                  facts=dict(interfaces=_host_facts.interfaces(module)))
+    _settings.run(module, [(_network_interface, dict(interface=module.params['interface']))],
+                  facts=_host_facts.gather(module))
 
 
 if __name__ == '__main__':

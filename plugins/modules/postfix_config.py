@@ -164,8 +164,8 @@ def plan(texts, parameters, defaults, services):
         else:
             wanted_services[key] = _postfix.desired_service(spec, current_services.get(key))
 
-    params_before, params_after = _postfix.diff_parameters(current_parameters, wanted_parameters)
-    services_before, services_after = _postfix.diff_services(current_services, wanted_services)
+    params_before, params_after = _postfix.diff_entries(current_parameters, wanted_parameters)
+    services_before, services_after = _postfix.diff_entries(current_services, wanted_services)
     new_texts = {
         'main.cf': _postfix.edit_main_cf(texts['main.cf'], params_after),
         'master.cf': _postfix.edit_master_cf(texts['master.cf'], services_after),

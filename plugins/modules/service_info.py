@@ -68,25 +68,14 @@ settings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import (
-    _daemon,
-    _host_facts,
-    _imap_pop3,
-    _network_interface,
-    _settings,
-    _smtp,
-    _tls_profile,
-)
-
-AREAS = (_smtp, _imap_pop3, _network_interface, _tls_profile)
+from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _host_facts, _settings
+from ansible_collections.mailroom.server.plugins.module_utils._service_areas import AREAS
 
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    facts = dict(interfaces=_host_facts.interfaces(module),
-                 listening_ports=_host_facts.listening_ports())
     try:
-        settings = _settings.read_areas(module, AREAS, facts)
+        settings = _settings.read_areas(module, AREAS, _host_facts.gather(module))
     except (_settings.SettingsError, _daemon.DaemonError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, settings=settings)

@@ -87,16 +87,11 @@ from ansible_collections.mailroom.server.plugins.module_utils import _host_facts
 
 
 def main():
-    argument_spec = dict(
-        enabled=dict(type='bool'),
-        port=dict(type='int'),
-        smtps=dict(type='bool'),
-        starttls=dict(type='bool'),
-    )
+    argument_spec = dict(_smtp.ARGUMENT_SPEC)
     argument_spec.update(_settings.activation_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     options = dict((name, module.params[name]) for name in _smtp.OPTIONS)
-    _settings.run(module, _smtp, options, facts=dict(listening_ports=_host_facts.listening_ports()))
+    _settings.run(module, [(_smtp, options)], facts=_host_facts.gather(module))
 
 
 if __name__ == '__main__':

@@ -66,10 +66,10 @@ from ansible_collections.mailroom.server.plugins.module_utils import _settings, 
 
 
 def main():
-    argument_spec = dict(profile=dict(type='str', required=True, choices=list(_tls_profile.PROFILES)))
+    argument_spec = dict(_tls_profile.ARGUMENT_SPEC)
     argument_spec.update(_settings.activation_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    _settings.run(module, _tls_profile, dict(profile=module.params['profile']))
+    _settings.run(module, [(_tls_profile, dict(profile=module.params['profile']))])
 
 
 if __name__ == '__main__':

@@ -54,9 +54,9 @@ def test_normalize_value(value, expected):
     assert _postfix.normalize_value(value) == expected
 
 
-def test_diff_parameters_reports_only_differences():
+def test_diff_entries_reports_only_differences():
     current = {'a': '1', 'b': 'yes'}
-    before, after = _postfix.diff_parameters(current, {'a': '1', 'b': 'no', 'c': 'x', 'd': None})
+    before, after = _postfix.diff_entries(current, {'a': '1', 'b': 'no', 'c': 'x', 'd': None})
     assert before == {'b': 'yes', 'c': None}
     assert after == {'b': 'no', 'c': 'x'}
 
@@ -153,10 +153,10 @@ def test_edit_master_cf_replaces_removes_and_appends():
            '        -o syslog_name=postfix/$service_name\n' in text
 
 
-def test_diff_services():
+def test_diff_entries_for_services():
     current = _postfix.parse_master_cf(MASTER_CF)
     same = dict(current['smtp/inet'])
-    before, after = _postfix.diff_services(current, {'smtp/inet': same, 'smtps/inet': None})
+    before, after = _postfix.diff_entries(current, {'smtp/inet': same, 'smtps/inet': None})
     assert list(after) == ['smtps/inet']
     assert before['smtps/inet'] == current['smtps/inet']
 
