@@ -69,9 +69,9 @@ def main():
         fresh = playbook(hosts, demo)
         again = playbook(hosts, demo)
         install_stock(stock)
-        ours_rate = delivery_rate(ours, 'ls /home/bench/Maildir/new | wc -l',
+        ours_rate = delivery_rate(ours, 'ls /home/bench/Maildir/new 2>/dev/null | wc -l',
                                   args.messages, args.sessions, args.size)
-        stock_rate = delivery_rate(stock, 'grep -c "^From " /var/mail/bench || true',
+        stock_rate = delivery_rate(stock, 'grep -c "^From " /var/mail/bench 2>/dev/null || true',
                                    args.messages, args.sessions, args.size)
     finally:
         remove_containers(ours, stock)
