@@ -22,11 +22,21 @@ def read_text(path, default=None):
         return default
 
 
+def write_staged(path, text):
+    """Write into a staged copy; a copied symbolic link is replaced, never written through."""
+    if os.path.islink(path):
+        os.unlink(path)
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+
+
 def write_atomic(path, text, mode=0o644):
     """Replace `path` with `text` in one rename, so readers never see a half-written file.
 
     An existing file's owner and mode carry over; a new file gets `mode` and root ownership.
+    A symbolic link stays a link: its target is replaced.
     """
+    path = os.path.realpath(path)
     directory = os.path.dirname(path) or '.'
     handle, temp_path = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
     try:

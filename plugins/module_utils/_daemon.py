@@ -8,11 +8,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file
 
 RELOAD = 'reload'
 RESTART = 'restart'
+
+# A reload only signals the daemon: a listener it cannot bind makes it exit a moment later.
+SETTLE_CHECKS = (0.5, 1.5)
 
 
 class DaemonError(Exception):
@@ -33,14 +37,29 @@ def is_active(module, unit):
 
 
 def apply_action(module, unit, action):
-    """Run `systemctl reload|restart unit`; return (ok, message with the daemon's own error)."""
+    """Run `systemctl reload|restart unit`; return (ok, systemctl's own message)."""
     systemctl = module.get_bin_path('systemctl', required=True)
     rc, out, err = module.run_command([systemctl, action, unit])
-    if rc == 0:
-        return True, ''
-    _rc, journal, _err = module.run_command(
-        ['journalctl', '--no-pager', '-n', '20', '-u', unit + '*'])
-    return False, '\n'.join(part for part in (out.strip(), err.strip(), journal.strip()) if part)
+    return rc == 0, '\n'.join(part for part in (out.strip(), err.strip()) if part)
+
+
+def journal_tail(module, unit):
+    journalctl = module.get_bin_path('journalctl')
+    if not journalctl:
+        return ''
+    _rc, out, _err = module.run_command([journalctl, '--no-pager', '-n', '20', '-u', unit + '*'])
+    return out.strip()
+
+
+def _settled(running, sleep=time.sleep):
+    """True when the daemon still runs a moment after the action."""
+    waited = 0.0
+    for moment in SETTLE_CHECKS:
+        sleep(moment - waited)
+        waited = moment
+        if not running():
+            return False
+    return True
 
 
 def _write_all(files):
@@ -52,7 +71,7 @@ def _write_all(files):
             _atomic_file.write_atomic(path, text)
 
 
-def commit(module, unit, files, action, running):
+def commit(module, unit, files, action, running, sleep=time.sleep):
     """Write {path: text, or None to delete} atomically, then reload/restart `unit`.
 
     `running()` tells whether the daemon works. If it does not come back after the action, the
@@ -61,13 +80,19 @@ def commit(module, unit, files, action, running):
     """
     previous = dict((path, _atomic_file.read_text(path)) for path in files)
     was_running = running()
-    _write_all(files)
+    try:
+        _write_all(files)
+    except BaseException:
+        _write_all(previous)
+        raise
     if action is None or not was_running:
         return None
     ok, message = apply_action(module, unit, action)
-    if ok and running():
+    if ok and running() and _settled(running, sleep):
         return action
+    # The daemon's own account of the failure, before the restore restarts it.
+    journal = journal_tail(module, unit)
     _write_all(previous)
     apply_action(module, unit, RESTART)
     raise DaemonError('%s did not come back after %s; previous configuration restored. %s'
-                      % (unit, action, message))
+                      % (unit, action, '\n'.join(part for part in (message, journal) if part)))

@@ -48,40 +48,49 @@ class DovecotHost(object):
     def settings_path(self, area):
         return os.path.join(self.config_dir, SETTINGS_DIR, area + '.conf')
 
-    def effective(self, config_file=None, strict=False):
-        """Parsed `doveconf -n` of the live (or the given) configuration.
-
-        With `strict`, doveconf's warnings (such as a client_limit too low for the process limits
-        under full load) are errors too.
-        """
-        rc, out, err = self.module.run_command(
-            [self.doveconf, '-n', '-c', config_file or os.path.join(self.config_dir, 'dovecot.conf')])
+    def _doveconf(self, config_file):
+        """(parsed `doveconf -n`, doveconf's warnings) of a configuration file."""
+        rc, out, err = self.module.run_command([self.doveconf, '-n', '-c', config_file])
         if rc != 0:
             raise DovecotError('doveconf rejected the configuration: %s' % (err or out).strip())
-        warnings = [line for line in err.splitlines() if 'Warning:' in line]
-        if strict and warnings:
-            raise DovecotError('doveconf warns about the configuration: %s' % ' '.join(warnings))
-        return _dovecot.parse_config(out)
+        warnings = [line.strip() for line in err.splitlines() if 'Warning:' in line]
+        return _dovecot.parse_config(out), warnings
+
+    @property
+    def config_file(self):
+        return os.path.join(self.config_dir, 'dovecot.conf')
+
+    def effective(self):
+        """Parsed `doveconf -n` of the live configuration."""
+        return self._doveconf(self.config_file)[0]
 
     def read_settings(self, area):
         return _atomic_file.read_text(self.settings_path(area))
 
     def validate(self, texts):
-        """Check the configuration with {area: text} as the areas' files; return its parsed effect."""
+        """Check the configuration with {area: text} as the areas' files; return its parsed effect.
+
+        Warnings doveconf did not give for the live configuration (such as a client_limit too low
+        for the process limits under full load) are errors: the change would cause them.
+        """
         if not os.path.isdir(os.path.join(self.config_dir, SETTINGS_DIR)):
             raise DovecotError('%s is missing: apply the mailroom.server.imap role first'
                                % os.path.join(self.config_dir, SETTINGS_DIR))
+        live_warnings = self._doveconf(self.config_file)[1]
         stage = tempfile.mkdtemp(prefix='mailroom-dovecot-')
         staged_dir = os.path.join(stage, 'dovecot')
         try:
             shutil.copytree(self.config_dir, staged_dir, symlinks=True)
             for area, text in texts.items():
-                with open(os.path.join(staged_dir, SETTINGS_DIR, area + '.conf'), 'w',
-                          encoding='utf-8') as handle:
-                    handle.write(text)
-            return self.effective(os.path.join(staged_dir, 'dovecot.conf'), strict=True)
+                _atomic_file.write_staged(os.path.join(staged_dir, SETTINGS_DIR, area + '.conf'), text)
+            config, warnings = self._doveconf(os.path.join(staged_dir, 'dovecot.conf'))
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+        new = [warning for warning in warnings
+               if warning.replace(staged_dir, self.config_dir) not in live_warnings]
+        if new:
+            raise DovecotError('doveconf warns about the new configuration: %s' % ' '.join(new))
+        return config
 
     def running(self):
         return _daemon.is_active(self.module, UNIT)

@@ -27,21 +27,26 @@ DAEMONS = (POSTFIX, DOVECOT)
 OPTIONS = ('interface',)
 ARGUMENT_SPEC = dict(interface=dict(type='str', required=True))
 ALL = 'all'
-# Dovecot's "every address": 2.3 prints "*, ::", 2.4 prints "* ::"; unset means the same.
-DOVECOT_ALL = (frozenset(), frozenset(['*']), frozenset(['*', '::']))
+# Dovecot's "every address": 2.3 prints "*, ::", 2.4 prints "* ::" (an empty value means none).
+DOVECOT_ALL = (frozenset(['*']), frozenset(['*', '::']))
+DOVECOT_DEFAULT_LISTEN = '*, ::'
+UNSTABLE_ADDRESS_FLAGS = ('temporary', 'deprecated', 'tentative', 'dadfailed')
 
 
 def interface_addresses(ip_json):
     """Map interface name -> addresses usable for binding, from `ip -json address` output.
 
-    IPv6 link-local addresses are left out: binding them needs a scope, which neither daemon's
-    address list can carry.
+    Left out: IPv6 link-local addresses (binding them needs a scope, which neither daemon's
+    address list can carry) and addresses that come and go (temporary privacy addresses,
+    deprecated or still tentative ones), which would make the binding drift.
     """
     result = {}
     for link in json.loads(ip_json or '[]'):
         addresses = []
         for info in link.get('addr_info', []):
             if info.get('family') == 'inet6' and info.get('scope') == 'link':
+                continue
+            if any(info.get(flag) for flag in UNSTABLE_ADDRESS_FLAGS):
                 continue
             if info.get('local'):
                 addresses.append(info['local'])
@@ -64,7 +69,7 @@ def read(state):
     """The interface both daemons are bound to, "all", or None when they disagree or match none."""
     interfaces = state.facts.get('interfaces', {})
     postfix_value = state.postfix.get('inet_interfaces', ALL)
-    dovecot_value = state.dovecot.get('listen', '*, ::')
+    dovecot_value = state.dovecot.get('listen', DOVECOT_DEFAULT_LISTEN)
     postfix_all = postfix_value.strip() == ALL
     dovecot_all = _address_set(dovecot_value) in DOVECOT_ALL
     if postfix_all and dovecot_all:
@@ -90,7 +95,7 @@ def desired(current, options, state):
 
 def plan(wanted, state):
     if wanted['interface'] == ALL:
-        postfix_value, dovecot_value = ALL, '*, ::'
+        postfix_value, dovecot_value = ALL, DOVECOT_DEFAULT_LISTEN
     else:
         addresses = state.facts['interfaces'][wanted['interface']]
         postfix_value = dovecot_value = ', '.join(addresses)

@@ -51,19 +51,25 @@ def _logical_lines(text):
 
     Returns a list of (logical_text or None, [physical lines]). Comment and blank lines form
     blocks of their own with logical_text None; a line starting with whitespace continues the
-    previous logical line.
+    previous logical line, even across comment and blank lines in between (as Postfix reads it),
+    in which case those comment lines belong to the entry's block.
     """
     blocks = []
+    held = []   # comment/blank lines that may sit inside an entry still being continued
     for line in text.splitlines(True):
         stripped = line.strip()
         if not stripped or stripped.startswith('#'):
-            blocks.append([None, [line]])
+            held.append(line)
             continue
         if line[0] in ' \t' and blocks and blocks[-1][0] is not None:
             blocks[-1][0] += ' ' + stripped
-            blocks[-1][1].append(line)
+            blocks[-1][1].extend(held + [line])
+            held = []
             continue
+        blocks.extend([None, [comment]] for comment in held)
+        held = []
         blocks.append([stripped, [line]])
+    blocks.extend([None, [comment]] for comment in held)
     return [tuple(block) for block in blocks]
 
 
@@ -162,9 +168,7 @@ def _tokenize_master_args(text):
             pos += 1
             continue
         if text[pos] == '{':
-            end = text.find('}', pos)
-            if end < 0:
-                raise ConfigError('master.cf: unbalanced "{" in: %s' % text)
+            end = _closing_brace(text, pos)
             tokens.append(' '.join(text[pos + 1:end].split()))
             pos = end + 1
             continue
@@ -174,6 +178,18 @@ def _tokenize_master_args(text):
         tokens.append(text[pos:end])
         pos = end
     return tokens
+
+
+def _closing_brace(text, start):
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == '{':
+            depth += 1
+        elif text[index] == '}':
+            depth -= 1
+            if depth == 0:
+                return index
+    raise ConfigError('master.cf: unbalanced "{" in: %s' % text)
 
 
 def _split_options(args):
@@ -265,7 +281,7 @@ def render_service(service):
     head = [service['name'], service['type']]
     head.extend(service[field] for field in SERVICE_FLAG_FIELDS)
     head.append(service['command'])
-    head.extend(service['args'])
+    head.extend('{ %s }' % arg if re.search(r'\s', arg) else arg for arg in service['args'])
     lines = ['  '.join(head[:2]) + '  ' + '  '.join(head[2:7]) + '  ' + ' '.join(head[7:])]
     for name, value in service['options'].items():
         if re.search(r'\s', value) or not value:
@@ -276,7 +292,10 @@ def render_service(service):
 
 
 def edit_master_cf(text, changes):
-    """Apply {"name/type": service-or-None} to master.cf text; None removes the entry."""
+    """Apply {"name/type": service-or-None} to master.cf text; None removes the entry.
+
+    A replacement may carry another name (a moved port): it takes the old entry's place.
+    """
     pending = dict(changes)
     out = []
     for logical, lines in _logical_lines(text):

@@ -65,8 +65,7 @@ class PostfixHost(object):
         try:
             shutil.copytree(self.config_dir, staged_dir, symlinks=True)
             for name, text in texts.items():
-                with open(os.path.join(staged_dir, name), 'w', encoding='utf-8') as handle:
-                    handle.write(text)
+                _atomic_file.write_staged(os.path.join(staged_dir, name), text)
             self._check_unused(staged_dir, parameter_names)
             self._run([self.postconf, '-c', staged_dir, '-M'], 'master.cf')
             self._run([self.postfix, '-c', staged_dir, 'check'], 'postfix check')

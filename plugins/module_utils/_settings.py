@@ -34,6 +34,12 @@ class SettingsError(ValueError):
     """Bad input for a setting; the message names the option and the allowed values."""
 
 
+# What can go wrong on a host, reported with fail_json instead of a traceback: bad input, a daemon
+# refusing the configuration, unreadable or unwritable files (OSError), undecodable text or an
+# unexpected value in a config file (ValueError, which includes UnicodeDecodeError).
+HOST_ERRORS = (SettingsError, _daemon.DaemonError, _postfix.ConfigError, OSError, ValueError)
+
+
 class State(object):
     """Everything an area reads, as plain data."""
 
@@ -97,7 +103,10 @@ class Change(object):
 
 
 def _stage(change, state, postfix, dovecot):
-    """Validate the change on staged copies; return (staged State, changed Postfix texts)."""
+    """Validate the change on staged copies; return (staged State, changed Postfix texts).
+
+    Daemons whose files would not change are dropped from `change.actions`.
+    """
     staged = State(state.postfix, state.services, state.dovecot, state.dialect, state.facts)
     new_texts = {}
     if POSTFIX in change.actions:
@@ -113,8 +122,16 @@ def _stage(change, state, postfix, dovecot):
         staged.postfix = postfix.validate(edited, names)
         staged.services = _postfix.parse_master_cf(edited['master.cf'])
         new_texts = dict((name, text) for name, text in edited.items() if text != texts[name])
+        if not new_texts:
+            del change.actions[POSTFIX]
     if DOVECOT in change.actions:
-        staged.dovecot = dovecot.validate(change.dovecot_texts)
+        # An area file already as planned is neither written nor reloaded for.
+        change.dovecot_texts = dict((area, text) for area, text in change.dovecot_texts.items()
+                                    if text != dovecot.read_settings(area))
+        if change.dovecot_texts:
+            staged.dovecot = dovecot.validate(change.dovecot_texts)
+        else:
+            del change.actions[DOVECOT]
     return staged, new_texts
 
 
@@ -154,7 +171,7 @@ def run(module, requests, facts=None, nested=False):
         for area, options in requests:
             current[area.NAME] = area.read(state)
             wanted[area.NAME] = area.desired(current[area.NAME], options, state)
-    except (SettingsError, _daemon.DaemonError, _postfix.ConfigError) as exc:
+    except HOST_ERRORS as exc:
         module.fail_json(msg=str(exc))
 
     def shaped(values):
@@ -182,7 +199,7 @@ def run(module, requests, facts=None, nested=False):
             taken = _commit(change, new_texts, postfix, dovecot, module.params['activate'])
             result['activation'] = dict((daemon, taken.get(daemon) or 'none')
                                         for daemon in change.actions)
-    except (SettingsError, _daemon.DaemonError, _postfix.ConfigError) as exc:
+    except HOST_ERRORS as exc:
         module.fail_json(msg=str(exc), **result)
 
     pending = [action for daemon, action in change.actions.items()

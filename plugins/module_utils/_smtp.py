@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import socket
 
 from ansible_collections.mailroom.server.plugins.module_utils import _daemon
 from ansible_collections.mailroom.server.plugins.module_utils._settings import (
@@ -40,17 +41,35 @@ DISABLE_ALL = 'inet'
 LISTENER_TLS_LEVEL = 'smtpd_tls_security_level'
 
 
+def split_name(name):
+    """("host", "port") of an inet service name; the host is "" when absent."""
+    host, sep, port = name.rpartition(':')
+    return (host if sep else ''), port
+
+
 def service_port(name):
-    """Port of an inet service name: "smtp", "2525" or "192.0.2.1:2525"; None if unknown."""
-    port = name.rsplit(':', 1)[-1]
+    """Port of an inet service name: "smtp", "2525", "192.0.2.1:2525"; None if unknown."""
+    port = split_name(name)[1]
     if port.isdigit():
         return int(port)
-    return SERVICE_PORTS.get(port)
+    if port in SERVICE_PORTS:
+        return SERVICE_PORTS[port]
+    try:
+        return socket.getservbyname(port, 'tcp')
+    except (OSError, socket.error):
+        return None
+
+
+def _loopback_only(name):
+    # Content filters hand mail back to Postfix on a loopback listener: never the MX service.
+    host = split_name(name)[0].strip('[]')
+    return host in ('localhost', '::1') or host.startswith('127.')
 
 
 def _inet_smtpd(services):
     return [service for service in services.values()
-            if service['type'] == 'inet' and service['command'] in SMTPD_COMMANDS]
+            if service['type'] == 'inet' and service['command'] in SMTPD_COMMANDS
+            and not _loopback_only(service['name'])]
 
 
 def _is_wrapper(service):
@@ -62,15 +81,22 @@ def _is_submission(service):
 
 
 def find_services(services):
-    """Return (mx, submission, smtps) master.cf entries; any may be None."""
+    """Return (mx, submission, smtps) master.cf entries; any may be None.
+
+    The MX service is the public smtpd (or postscreen) listener that is neither submission nor
+    SMTPS, the one on port 25 first.
+    """
     mx = submission = smtps = None
+    candidates = []
     for service in _inet_smtpd(services):
         if _is_wrapper(service):
             smtps = smtps or service
         elif _is_submission(service):
             submission = submission or service
         else:
-            mx = mx or service
+            candidates.append(service)
+    if candidates:
+        mx = sorted(candidates, key=lambda service: service_port(service['name']) != 25)[0]
     return mx, submission, smtps
 
 
@@ -92,6 +118,8 @@ def read(state):
     if mx is None:
         raise SettingsError('master.cf has no SMTP service (an "inet" smtpd entry other than '
                             'submission and smtps): apply the mailroom.server.mta role first')
+    if service_port(mx['name']) is None:
+        raise SettingsError('master.cf: cannot tell the port of the SMTP service "%s"' % mx['name'])
     tokens = disabled_tokens(state.postfix.get('master_service_disable'))
     level = mx['options'].get(LISTENER_TLS_LEVEL, state.postfix.get(LISTENER_TLS_LEVEL, 'none'))
     return dict(
@@ -160,12 +188,14 @@ def plan(wanted, state):
     services = {}
     new_mx = dict(mx, options=dict(mx['options']))
     if wanted['port'] != current['port']:
-        new_mx['name'] = 'smtp' if wanted['port'] == 25 else str(wanted['port'])
-        services[_key(mx)] = None
+        host = split_name(mx['name'])[0]
+        port = 'smtp' if wanted['port'] == 25 else str(wanted['port'])
+        new_mx['name'] = '%s:%s' % (host, port) if host else port
     if wanted['starttls'] != current['starttls']:
         new_mx['options'][LISTENER_TLS_LEVEL] = 'may' if wanted['starttls'] else 'none'
     if new_mx != mx:
-        services[_key(new_mx)] = new_mx
+        # Keyed by the old entry, so a moved port is rewritten in its place.
+        services[_key(mx)] = new_mx
     # master(8) re-reads master.cf and master_service_disable on reload: listeners come and go.
     return Plan(postfix_parameters=parameters, postfix_services=services,
                 postfix_action=_daemon.RELOAD)

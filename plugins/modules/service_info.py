@@ -68,7 +68,7 @@ settings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _host_facts, _settings
+from ansible_collections.mailroom.server.plugins.module_utils import _host_facts, _settings
 from ansible_collections.mailroom.server.plugins.module_utils._service_areas import AREAS
 
 
@@ -76,7 +76,7 @@ def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     try:
         settings = _settings.read_areas(module, AREAS, _host_facts.gather(module))
-    except (_settings.SettingsError, _daemon.DaemonError) as exc:
+    except _settings.HOST_ERRORS as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, settings=settings)
 

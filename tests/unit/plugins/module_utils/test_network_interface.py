@@ -17,7 +17,11 @@ IP_JSON = json.dumps([
     {'ifname': 'eth0', 'addr_info': [{'family': 'inet', 'local': '172.21.0.2', 'scope': 'global'},
                                      {'family': 'inet6', 'local': 'fe80::1', 'scope': 'link'},
                                      {'family': 'inet6', 'local': '2001:db8::2', 'scope': 'global'}]},
-    {'ifname': 'eth1', 'addr_info': [{'family': 'inet', 'local': '172.22.0.2', 'scope': 'global'}]},
+    {'ifname': 'eth1', 'addr_info': [{'family': 'inet', 'local': '172.22.0.2', 'scope': 'global'},
+                                     {'family': 'inet6', 'local': '2001:db8::99', 'scope': 'global',
+                                      'temporary': True},
+                                     {'family': 'inet6', 'local': '2001:db8::98', 'scope': 'global',
+                                      'tentative': True}]},
     {'ifname': 'dummy0', 'addr_info': []},
 ])
 INTERFACES = _network_interface.interface_addresses(IP_JSON)
@@ -29,8 +33,9 @@ def state(inet_interfaces='all', listen=None):
                  dovecot=_dovecot.parse_config(dovecot), facts={'interfaces': INTERFACES})
 
 
-def test_interface_addresses_skip_link_local():
+def test_interface_addresses_skip_link_local_and_unstable_addresses():
     assert INTERFACES['eth0'] == ['172.21.0.2', '2001:db8::2']
+    assert INTERFACES['eth1'] == ['172.22.0.2']
     assert INTERFACES['dummy0'] == []
 
 
@@ -43,6 +48,7 @@ def test_interface_addresses_skip_link_local():
     ('172.22.0.2', None, None),
     ('172.22.0.2', '172.21.0.2', None),
     ('10.9.9.9', '10.9.9.9', None),
+    ('all', '""', None),
 ])
 def test_read(inet_interfaces, listen, expected):
     assert _network_interface.read(state(inet_interfaces, listen)) == {'interface': expected}

@@ -164,3 +164,30 @@ def test_diff_entries_for_services():
 def test_unbalanced_brace_is_an_error():
     with pytest.raises(_postfix.ConfigError, match='unbalanced'):
         _postfix.parse_master_cf('x inet n - y - - smtpd -o { a = b\n')
+
+
+def test_continuation_across_comment_lines_belongs_to_the_entry():
+    text = ('submission inet n - y - - smtpd\n  -o syslog_name=x\n#  -o smtpd_tls_auth_only=yes\n\n'
+            '  -o smtpd_sasl_auth_enable=yes\npickup unix n - y 60 1 pickup\n# trailing\n')
+    services = _postfix.parse_master_cf(text)
+    assert services['submission/inet']['options'] == {'syslog_name': 'x', 'smtpd_sasl_auth_enable': 'yes'}
+    assert _postfix.edit_master_cf(text, {}) == text
+    main = 'mynetworks = 127.0.0.0/8\n# c\n    [::1]/128\nbiff = no\n'
+    assert _postfix.parse_main_cf(main)['mynetworks'] == '127.0.0.0/8 [::1]/128'
+    edited = _postfix.edit_main_cf(main, {'mynetworks': '127.0.0.0/8'})
+    assert edited == 'mynetworks = 127.0.0.0/8\nbiff = no\n'
+
+
+def test_nested_braces_round_trip():
+    text = ('smtp inet n - y - - smtpd\n'
+            '  -o { smtpd_milters = { inet:localhost:11332, default_action=accept } }\n')
+    service = _postfix.parse_master_cf(text)['smtp/inet']
+    assert service['options'] == {'smtpd_milters': '{ inet:localhost:11332, default_action=accept }'}
+    assert _postfix.parse_master_cf(_postfix.render_service(service)) == {'smtp/inet': service}
+
+
+def test_arguments_with_spaces_keep_their_braces():
+    text = 'x unix - n n - - pipe\n  flags=R { argv=/usr/bin/filter -f } ${sender}\n'
+    service = _postfix.parse_master_cf(text)['x/unix']
+    assert service['args'] == ['flags=R', 'argv=/usr/bin/filter -f', '${sender}']
+    assert _postfix.parse_master_cf(_postfix.render_service(service)) == {'x/unix': service}

@@ -28,7 +28,7 @@ def state(master=MASTER_CF, listening=(25, 587, 465, 993), **postfix):
 
 @pytest.mark.parametrize('name, port', [
     ('smtp', 25), ('2525', 2525), ('192.0.2.1:2525', 2525), ('submission', 587),
-    ('smtps', 465), ('submissions', 465), ('[::1]:smtp', 25), ('nonsense', None),
+    ('smtps', 465), ('submissions', 465), ('[::1]:smtp', 25), ('nonsense', None), ('mail', 25),
 ])
 def test_service_port(name, port):
     assert _smtp.service_port(name) == port
@@ -79,13 +79,34 @@ def test_desired_keeps_unset_options():
         dict(enabled=True, port=2525, smtps=True, starttls=True)
 
 
-def test_plan_port_moves_the_entry_and_keeps_its_fields():
+def test_plan_port_moves_the_entry_in_place_and_keeps_its_fields():
     st = state()
     plan = _smtp.plan(dict(enabled=True, port=2525, smtps=True, starttls=True), st)
-    assert plan.postfix_services['smtp/inet'] is None
-    moved = plan.postfix_services['2525/inet']
+    moved = plan.postfix_services['smtp/inet']
+    assert moved['name'] == '2525'
     assert moved['chroot'] == 'y' and moved['command'] == 'smtpd'
     assert plan.postfix_parameters == {}
+    text = _postfix.edit_master_cf(MASTER_CF, plan.postfix_services)
+    assert text.startswith('2525  inet')
+    assert _smtp.read(state(text)) == dict(enabled=True, port=2525, smtps=True, starttls=True)
+
+
+def test_plan_port_keeps_the_host_part():
+    master = MASTER_CF.replace('smtp      inet', '192.0.2.1:smtp inet')
+    plan = _smtp.plan(dict(enabled=True, port=2525, smtps=True, starttls=True), state(master))
+    assert plan.postfix_services['192.0.2.1:smtp/inet']['name'] == '192.0.2.1:2525'
+
+
+def test_loopback_reinjection_listener_is_never_the_mx():
+    master = '127.0.0.1:10025 inet n - n - - smtpd\n  -o content_filter=\n' + MASTER_CF
+    services = state(master).services
+    assert _smtp.find_services(services)[0]['name'] == 'smtp'
+    assert _smtp.port_conflict(10025, services, set()) == 'the Postfix service "127.0.0.1:10025"'
+
+
+def test_port_25_listener_is_preferred_as_mx():
+    master = '2526 inet n - y - - smtpd\n' + MASTER_CF
+    assert _smtp.find_services(state(master).services)[0]['name'] == 'smtp'
 
 
 def test_plan_turning_off_uses_master_service_disable_and_keeps_foreign_tokens():
@@ -108,5 +129,4 @@ def test_port_back_to_25_is_named_smtp():
     master = MASTER_CF.replace('smtp      inet  n       -       y       -       -       smtpd',
                                '2525 inet n - y - - smtpd')
     plan = _smtp.plan(dict(enabled=True, port=25, smtps=True, starttls=True), state(master))
-    assert '2525/inet' in plan.postfix_services and plan.postfix_services['2525/inet'] is None
-    assert plan.postfix_services['smtp/inet']['name'] == 'smtp'
+    assert plan.postfix_services['2525/inet']['name'] == 'smtp'
