@@ -29,6 +29,8 @@ ensure_venv() {
     if [ ! -x "$venv/bin/molecule" ]; then
         log "creating toolchain venv $venv"
         rm -rf "$venv"
+        # Debian's own python3 ships venv (and ensurepip) separately.
+        python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q --upgrade pip >/dev/null
         "$venv/bin/pip" install -q -r "$req"
