@@ -13,6 +13,7 @@ import socket
 import ssl
 import time
 import uuid
+import warnings
 
 TIMEOUT = 15
 
@@ -35,8 +36,11 @@ def tls_client(version=None):
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     if version is not None:
-        context.minimum_version = TLS_VERSIONS[version]
-        context.maximum_version = TLS_VERSIONS[version]
+        with warnings.catch_warnings():
+            # Pinning TLS 1.1 is the point of the probe; Python warns that it is deprecated.
+            warnings.simplefilter('ignore', DeprecationWarning)
+            context.minimum_version = TLS_VERSIONS[version]
+            context.maximum_version = TLS_VERSIONS[version]
     if version == '1.1':
         context.set_ciphers('DEFAULT:@SECLEVEL=0')
     return context

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import warnings
 
 import pytest
 
@@ -24,7 +25,9 @@ def legacy_server(tmp_path_factory):
                            '-subj', '/CN=legacy.test', '-keyout', key, '-out', cert],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
     context.set_ciphers('DEFAULT:@SECLEVEL=0')
     context.load_cert_chain(cert, key)
     listener = socket.socket()
