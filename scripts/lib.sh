@@ -22,19 +22,27 @@ apt_install() {
 }
 
 # The toolchain venv lives in the cache, keyed by the requirements file, so fresh clones reuse it.
+# It counts only once marked complete after pip succeeded, so an interrupted build is redone; a
+# lock keeps two runs (demo and tests, say) from building it at once.
 ensure_venv() {
     local req="$MAILROOM_ROOT/requirements-test.txt" key venv
     key=$(sha256sum "$req" | cut -c1-12)
     venv="$MAILROOM_CACHE/venv-$key"
-    if [ ! -x "$venv/bin/molecule" ]; then
+    mkdir -p "$MAILROOM_CACHE"
+    exec 9>"$MAILROOM_CACHE/venv.lock"
+    flock 9
+    if [ ! -f "$venv/.complete" ]; then
         log "creating toolchain venv $venv"
-        rm -rf "$venv"
         # Debian's own python3 ships venv (and ensurepip) separately.
         python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+        # Built in place under its final name (venvs hard-code their path), marked complete last.
+        rm -rf "$venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q --upgrade pip >/dev/null
         "$venv/bin/pip" install -q -r "$req"
+        touch "$venv/.complete"
     fi
+    flock -u 9
     export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
 }
 

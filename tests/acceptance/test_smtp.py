@@ -114,3 +114,16 @@ def test_authenticated_client_may_relay(mailhost):
     session.rset()
     session.quit()
     assert code == 250
+
+
+@pytest.mark.parametrize('service', ['submission', 'smtps'])
+def test_authenticated_client_cannot_send_as_someone_else(mailhost, service):
+    user, password = mailhost.users[0]
+    session = smtp(mailhost, service)
+    if service == 'submission':
+        starttls(session)
+    session.login(user, password)
+    session.mail('someone-else-%s@%s' % (user, mailhost.domain))
+    code, message = session.rcpt('%s@%s' % (user, mailhost.domain))
+    session.close()
+    assert code == 553 and b'not owned by user' in message
