@@ -64,6 +64,14 @@ def starttls(session, context=None):
     return session
 
 
+def submission_session(host, service):
+    """A session on a client port, ready for AUTH: 587 after STARTTLS, 465 as it is."""
+    session = smtp(host, service)
+    if service == 'submission':
+        starttls(session)
+    return session
+
+
 def make_message(sender, recipient, subject):
     token = uuid.uuid4().hex
     body = ('From: %s\r\nTo: %s\r\nSubject: %s %s\r\nMessage-ID: <%s@client.example.net>\r\n'

@@ -9,7 +9,7 @@ import smtplib
 
 import pytest
 
-from mailclient import imap_find, make_message, smtp, starttls, tls_client
+from mailclient import imap_find, make_message, smtp, starttls, submission_session, tls_client
 
 
 def test_port_25_offers_starttls_but_never_auth(mailhost):
@@ -70,9 +70,7 @@ def test_unknown_local_recipient_is_refused(mailhost):
 @pytest.mark.parametrize('service', ['submission', 'smtps'])
 def test_wrong_password_is_refused(mailhost, service):
     user, password = mailhost.users[0]
-    session = smtp(mailhost, service)
-    if service == 'submission':
-        starttls(session)
+    session = submission_session(mailhost, service)
     with pytest.raises(smtplib.SMTPAuthenticationError) as failure:
         session.login(user, password + 'x')
     assert failure.value.smtp_code == 535
@@ -96,9 +94,7 @@ def test_authenticated_client_can_send_to_another_user(mailhost, service):
     (sender, sender_password), (user, password) = mailhost.users[0], mailhost.users[-1]
     recipient = '%s@%s' % (user, mailhost.domain)
     token, message = make_message('%s@%s' % (sender, mailhost.domain), recipient, service)
-    session = smtp(mailhost, service)
-    if service == 'submission':
-        starttls(session)
+    session = submission_session(mailhost, service)
     session.login(sender, sender_password)
     session.sendmail('%s@%s' % (sender, mailhost.domain), [recipient], message)
     session.quit()
@@ -119,9 +115,7 @@ def test_authenticated_client_may_relay(mailhost):
 @pytest.mark.parametrize('service', ['submission', 'smtps'])
 def test_authenticated_client_cannot_send_as_someone_else(mailhost, service):
     user, password = mailhost.users[0]
-    session = smtp(mailhost, service)
-    if service == 'submission':
-        starttls(session)
+    session = submission_session(mailhost, service)
     session.login(user, password)
     session.mail('someone-else-%s@%s' % (user, mailhost.domain))
     code, message = session.rcpt('%s@%s' % (user, mailhost.domain))
