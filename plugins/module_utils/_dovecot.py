@@ -69,12 +69,18 @@ def lookup(config, *path, **kwargs):
     return node
 
 
-def protocols(config):
-    """The enabled protocols, in 2.3's "protocols = a b" or 2.4's "protocols { a = yes }" form."""
-    value = config.get('protocols')
+def name_list(config, key):
+    """A list setting such as protocols or mail_plugins, in 2.3's "key = a b" or 2.4's
+    "key { a = yes }" form."""
+    value = config.get(key)
     if isinstance(value, dict):
         return [name for name, enabled in value.items() if enabled == 'yes']
     return (value or '').split()
+
+
+def protocols(config):
+    """The enabled protocols."""
+    return name_list(config, 'protocols')
 
 
 def _quote(value):

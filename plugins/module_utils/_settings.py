@@ -9,7 +9,9 @@ An area is a module-level namespace (see _smtp, _imap_pop3, _network_interface, 
 * ``DAEMONS`` - which of "postfix" and "dovecot" it configures;
 * ``read(state)`` - the current settings in the module's option shape;
 * ``desired(current, options, state)`` - the wanted settings, raising SettingsError on bad input;
-* ``plan(wanted, state)`` - a Plan of the configuration changes that produce them.
+* ``plan(wanted, state)`` - a Plan of the configuration changes that produce them;
+* optionally ``follow_up(module, current, wanted, state, result)`` - work that must follow the
+  change once it is live (such as rebuilding indexes), returning extra result keys.
 
 The runner reads the state once, asks each area, merges their plans into one change per daemon,
 validates it on staged copies of both daemons' configuration, checks that the staged configuration
@@ -183,7 +185,7 @@ def run(module, requests, facts=None, nested=False):
     if module._diff:
         result['diff'] = dict(before=shaped(current), after=shaped(wanted))
     if not changed:
-        module.exit_json(**result)
+        _exit(module, requests, current, wanted, state, result)
 
     change = Change([(area.NAME, area.plan(wanted[area.NAME], state)) for area in changed])
     try:
@@ -206,6 +208,18 @@ def run(module, requests, facts=None, nested=False):
                if result['activation'].get(daemon, 'none') == 'none']
     result['restart_required'] = _daemon.RESTART in pending
     result['reload_required'] = _daemon.RELOAD in pending
+    _exit(module, requests, current, wanted, state, result)
+
+
+def _exit(module, requests, current, wanted, state, result):
+    """Let areas follow up on their (live or unchanged) settings, then exit the module."""
+    try:
+        for area, _options in requests:
+            follow_up = getattr(area, 'follow_up', None)
+            if follow_up is not None:
+                result.update(follow_up(module, current[area.NAME], wanted[area.NAME], state, result))
+    except HOST_ERRORS as exc:
+        module.fail_json(msg=str(exc), **result)
     module.exit_json(**result)
 
 

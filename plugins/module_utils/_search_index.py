@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rebuild every mail user's search indexes after their terms changed, without blocking delivery.
+
+Each user's index is emptied and its rebuild queued in Dovecot's indexer service; until it is
+done, a search first indexes what it needs (or reads the mails after fts_search_timeout), so
+results stay right meanwhile. lucene (2.3) has no command that empties its index - `fts rescan`
+keeps the old terms - so its directory is removed and rescan then forgets the indexed UIDs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+
+from ansible_collections.mailroom.server.plugins.module_utils import _dovecot
+
+LUCENE_DIR = 'lucene-indexes'
+
+
+class SearchIndexes(object):
+    def __init__(self, module):
+        self.module = module
+        self.doveadm = module.get_bin_path('doveadm', required=True)
+
+    def _run(self, *args):
+        rc, out, err = self.module.run_command([self.doveadm] + list(args))
+        if rc != 0:
+            raise OSError('doveadm %s: %s' % (' '.join(args), (err or out).strip()))
+        return out
+
+    def users(self):
+        """Mail users, from the userdb (first_valid_uid..last_valid_uid)."""
+        return [line.strip() for line in self._run('user', '*').splitlines() if line.strip()]
+
+    def _empty_lucene(self, user):
+        index_dir = self._run('mailbox', 'path', '-u', user, '-t', 'index', 'INBOX').strip()
+        target = os.path.join(index_dir, LUCENE_DIR)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        self._run('fts', 'rescan', '-u', user)
+
+    def rebuild(self, dialect):
+        """Empty and queue the rebuild of each user's indexes; return {'queued': n, 'failed': {}}."""
+        queued, failed = 0, {}
+        for user in self.users():
+            try:
+                if dialect == _dovecot.DIALECT_24:
+                    self._run('fts', 'flatcurve', 'remove', '-u', user, '*')
+                else:
+                    self._empty_lucene(user)
+                self._run('index', '-u', user, '-q', '*')
+                queued += 1
+            except OSError as exc:
+                failed[user] = str(exc)
+        return {'queued': queued, 'failed': failed}
