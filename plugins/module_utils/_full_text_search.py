@@ -69,8 +69,8 @@ def read(state):
     tokenizers = _tokenizers(config, dialect)
     return {
         'enabled': 'fts' in plugins and backend(dialect).plugin in plugins,
-        'cjk': bool(tokenizers) and tokenizers[0] == backend(dialect).cjk_tokenizer
-        and TOKENIZER_PLUGIN in plugins,
+        # kept while search is off, so turning it back on restores the choice
+        'cjk': bool(tokenizers) and tokenizers[0] == backend(dialect).cjk_tokenizer,
     }
 
 

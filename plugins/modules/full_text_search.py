@@ -19,7 +19,7 @@ description:
     the same options; writes C(/etc/dovecot/mailroom.d/full_text_search.conf) in the installed
     release's syntax.
   - When a change alters the index terms (search turned on, or O(cjk) toggled), every mail
-    user's indexes are emptied and their rebuild queued in Dovecot's indexer service: delivery
+    user's indexes are emptied and their rebuild queued in Dovecot's indexer service; delivery
     does not wait, and until a rebuild is done a search indexes what it needs first (or reads
     the mails), so results stay right. RV(index_rebuild) says what happened.
   - Options left unset keep their current value.

@@ -147,6 +147,30 @@ def generate(count, seed=1, cjk_share=0.3):
     return Corpus(messages, truth, queries)
 
 
+def sampled_words(corpus, count, seed=2, lengths=(2, 3, 4)):
+    """`count` distinct CJK words cut from the corpus' own runs (so each has a true hit), none of
+    them a planted word: the bulk of a benchmark's queries."""
+    rng = random.Random(seed)
+    cjk_chars = set(''.join(_FILLER.values()) + ''.join(''.join(words) for words in PLANTED.values()))
+    cjk_messages = [message for message in corpus.messages if message.language != 'en']
+    seen, words = set(corpus.queries), []
+    while len(words) < count:
+        text = rng.choice(cjk_messages).body
+        length = rng.choice(lengths)
+        start = rng.randrange(0, max(1, len(text) - length))
+        word = text[start:start + length]
+        if len(word) == length and all(char in cjk_chars for char in word) and word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def truth_of(corpus, words):
+    """{word: Message-IDs whose subject or body contain it} for any words."""
+    texts = [(message.message_id, message.subject + '\n' + message.body) for message in corpus.messages]
+    return dict((word, set(message_id for message_id, text in texts if word in text)) for word in words)
+
+
 def score(truth, found):
     """(recall, precision) of a search that returned `found` for a word whose truth is `truth`."""
     truth, found = set(truth), set(found)
