@@ -30,11 +30,11 @@ def write_staged(path, text):
         handle.write(text)
 
 
-def write_atomic(path, text, mode=0o644):
+def write_atomic(path, text, mode=0o644, gid=None):
     """Replace `path` with `text` in one rename, so readers never see a half-written file.
 
-    An existing file's owner and mode carry over; a new file gets `mode` and root ownership.
-    A symbolic link stays a link: its target is replaced.
+    An existing file's owner and mode carry over; a new file gets `mode`, root as owner and
+    `gid` (or root) as group. A symbolic link stays a link: its target is replaced.
     """
     path = os.path.realpath(path)
     directory = os.path.dirname(path) or '.'
@@ -50,6 +50,8 @@ def write_atomic(path, text, mode=0o644):
             os.chown(temp_path, status.st_uid, status.st_gid)
         else:
             os.chmod(temp_path, mode)
+            if gid is not None:
+                os.chown(temp_path, 0, gid)
         os.rename(temp_path, path)
     except BaseException:
         if os.path.exists(temp_path):

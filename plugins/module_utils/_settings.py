@@ -10,8 +10,13 @@ An area is a module-level namespace (see _smtp, _imap_pop3, _network_interface, 
 * ``read(state)`` - the current settings in the module's option shape;
 * ``desired(current, options, state)`` - the wanted settings, raising SettingsError on bad input;
 * ``plan(wanted, state)`` - a Plan of the configuration changes that produce them;
+* optionally ``read_staged(staged, wanted)`` - what the staged configuration gives, for areas
+  whose settings are partly kept outside the daemons' configuration (default: ``read``);
+* optionally ``preflight(module, current, wanted, state)`` - checks on the host that must pass
+  before anything is written (such as binding to a directory), raising SettingsError;
 * optionally ``follow_up(module, current, wanted, state, result)`` - work that must follow the
-  change once it is live (such as rebuilding indexes), returning extra result keys.
+  change once it is live (such as rebuilding indexes), returning extra result keys;
+* optionally ``public(settings)`` - the settings as shown in results and diffs (secrets masked).
 
 The runner reads the state once, asks each area, merges their plans into one change per daemon,
 validates it on staged copies of both daemons' configuration, checks that the staged configuration
@@ -24,7 +29,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _postfix
+import grp
+import os
+
+from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file, _daemon, _postfix
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot_host import DovecotHost
 from ansible_collections.mailroom.server.plugins.module_utils._postfix_host import PostfixHost
 
@@ -53,16 +61,35 @@ class State(object):
         self.facts = facts or {}      # area-specific facts the module gathered (addresses, ...)
 
 
+class ManagedFile(object):
+    """A file an area writes beside the daemons' configuration (a lookup table, credentials)."""
+
+    def __init__(self, path, text, daemon, mode=0o600, group=None):
+        self.path = path
+        self.text = text
+        self.daemon = daemon      # POSTFIX or DOVECOT: reloaded when the file changes
+        self.mode = mode
+        self.group = group        # group name for a new file (root otherwise)
+
+    def changed(self):
+        return _atomic_file.read_text(self.path) != self.text
+
+
 class Plan(object):
-    """Configuration changes of one area and how each daemon must take them."""
+    """Configuration changes of one area and how each daemon must take them.
+
+    `files` (ManagedFile list) are written before either daemon's configuration, and restored
+    with it if a daemon does not take the change.
+    """
 
     def __init__(self, postfix_parameters=None, postfix_services=None, dovecot_text=None,
-                 postfix_action=_daemon.RELOAD, dovecot_action=_daemon.RELOAD):
+                 postfix_action=_daemon.RELOAD, dovecot_action=_daemon.RELOAD, files=None):
         self.postfix_parameters = postfix_parameters or {}
         self.postfix_services = postfix_services or {}
         self.dovecot_text = dovecot_text
         self.postfix_action = postfix_action
         self.dovecot_action = dovecot_action
+        self.files = files or []
 
     @property
     def touches_postfix(self):
@@ -89,13 +116,16 @@ class Change(object):
         self.postfix_services = {}
         self.dovecot_texts = {}
         self.actions = {}
+        self.files = []
         for name, plan in named_plans:
+            self.files.extend(plan.files)
             self.postfix_parameters.update(plan.postfix_parameters)
             self.postfix_services.update(plan.postfix_services)
-            if plan.touches_postfix:
+            if plan.touches_postfix or any(f.daemon == POSTFIX for f in plan.files):
                 self._need(POSTFIX, plan.postfix_action)
             if plan.dovecot_text is not None:
                 self.dovecot_texts[name] = plan.dovecot_text
+            if plan.dovecot_text is not None or any(f.daemon == DOVECOT for f in plan.files):
                 self._need(DOVECOT, plan.dovecot_action)
 
     def _need(self, daemon, action):
@@ -124,7 +154,7 @@ def _stage(change, state, postfix, dovecot):
         staged.postfix = postfix.validate(edited, names)
         staged.services = _postfix.parse_master_cf(edited['master.cf'])
         new_texts = dict((name, text) for name, text in edited.items() if text != texts[name])
-        if not new_texts:
+        if not new_texts and not _files_changed(change, POSTFIX):
             del change.actions[POSTFIX]
     if DOVECOT in change.actions:
         # An area file already as planned is neither written nor reloaded for.
@@ -132,23 +162,67 @@ def _stage(change, state, postfix, dovecot):
                                     if text != dovecot.read_settings(area))
         if change.dovecot_texts:
             staged.dovecot = dovecot.validate(change.dovecot_texts)
-        else:
+        elif not _files_changed(change, DOVECOT):
             del change.actions[DOVECOT]
     return staged, new_texts
 
 
+def _files_changed(change, daemon):
+    return any(managed.changed() for managed in change.files if managed.daemon == daemon)
+
+
+def _write_files(files):
+    """Write the areas' own files; return what to restore ({path: previous text or None})."""
+    previous = {}
+    try:
+        for managed in files:
+            current = _atomic_file.read_text(managed.path)
+            if current == managed.text:
+                continue
+            previous[managed.path] = current
+            directory = os.path.dirname(managed.path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o755)
+            gid = grp.getgrnam(managed.group).gr_gid if managed.group else None
+            _atomic_file.write_atomic(managed.path, managed.text, managed.mode, gid)
+    except BaseException:
+        _restore_files(previous)
+        raise
+    return previous
+
+
+def _restore_files(previous):
+    for path, text in previous.items():
+        if text is None:
+            if os.path.exists(path):
+                os.unlink(path)
+        else:
+            _atomic_file.write_atomic(path, text)
+
+
 def _commit(change, new_texts, postfix, dovecot, activate):
-    """Write and activate both daemons' changes; roll Postfix back if Dovecot fails."""
+    """Write and activate both daemons' changes; roll everything back if a daemon fails."""
     taken = {}
+    previous_files = _write_files(change.files)
+    try:
+        return _commit_daemons(change, new_texts, postfix, dovecot, activate, taken)
+    except BaseException:
+        _restore_files(previous_files)
+        raise
+
+
+def _commit_daemons(change, new_texts, postfix, dovecot, activate, taken):
     previous_postfix = None
 
     def action(daemon):
         return change.actions.get(daemon) if activate else None
 
-    if new_texts:
-        previous_postfix = postfix.read()
+    # A daemon whose own files stay as they are may still need its action: an area's file (such
+    # as a lookup table) changed.
+    if new_texts or POSTFIX in change.actions:
+        previous_postfix = postfix.read() if new_texts else None
         taken[POSTFIX] = postfix.commit(new_texts, action(POSTFIX))
-    if change.dovecot_texts:
+    if change.dovecot_texts or DOVECOT in change.actions:
         try:
             taken[DOVECOT] = dovecot.commit(change.dovecot_texts, action(DOVECOT))
         except _daemon.DaemonError:
@@ -162,7 +236,7 @@ def run(module, requests, facts=None, nested=False):
     """Apply [(area, options), ...] on the host as one change and exit the module.
 
     With `nested`, `settings` and the diff are keyed by area name (the service module); otherwise
-    there is a single area and they are its options (the per-area modules).
+    they are the areas' options merged into one dict (the per-area modules).
     """
     daemons = set(daemon for area, _options in requests for daemon in area.DAEMONS)
     postfix = PostfixHost(module) if POSTFIX in daemons else None
@@ -177,7 +251,14 @@ def run(module, requests, facts=None, nested=False):
         module.fail_json(msg=str(exc))
 
     def shaped(values):
-        return values if nested else values[requests[0][0].NAME]
+        public = dict((area.NAME, getattr(area, 'public', lambda settings: settings)(values[area.NAME]))
+                      for area, _options in requests)
+        if nested:
+            return public
+        merged = {}
+        for area, _options in requests:
+            merged.update(public[area.NAME])
+        return merged
 
     changed = [area for area, _options in requests if wanted[area.NAME] != current[area.NAME]]
     result = dict(changed=bool(changed), settings=shaped(wanted), activation={},
@@ -191,12 +272,18 @@ def run(module, requests, facts=None, nested=False):
     try:
         staged, new_texts = _stage(change, state, postfix, dovecot)
         for area in changed:
-            read_back = area.read(staged)
+            read_staged = getattr(area, 'read_staged', lambda view, _wanted: area.read(view))
+            read_back = read_staged(staged, wanted[area.NAME])
             if read_back != wanted[area.NAME]:
                 raise SettingsError(
                     '%s: the staged configuration would give %s instead of %s: another '
                     'configuration file overrides these settings'
-                    % (area.NAME, read_back, wanted[area.NAME]))
+                    % (area.NAME, area.public(read_back) if hasattr(area, 'public') else read_back,
+                       area.public(wanted[area.NAME]) if hasattr(area, 'public') else wanted[area.NAME]))
+            # What no configuration check can tell, such as whether a directory answers.
+            preflight = getattr(area, 'preflight', None)
+            if preflight is not None:
+                preflight(module, current[area.NAME], wanted[area.NAME], state)
         if not module.check_mode:
             taken = _commit(change, new_texts, postfix, dovecot, module.params['activate'])
             result['activation'] = dict((daemon, taken.get(daemon) or 'none')

@@ -10,6 +10,8 @@ Run it from outside the mail host (another network namespace). Commands:
   login ADDRESS PORT imap|pop3 USER PASS  a plaintext (no TLS) login: ok, or the server's refusal
   hold ADDRESS PORT USER PASS COUNT OTHER hold COUNT IMAPS logins, try one more, and one from OTHER
   deliver ADDRESS PORT DOMAIN USER PASS   send on PORT, find it over IMAPS on 993
+  tlslogin ADDRESS imaps|pop3s USER PASS  a login over IMAPS (993) or POP3S (995): ok, or the refusal
+  rcpt ADDRESS PORT RECIPIENT             the SMTP reply code and text to RCPT TO:<RECIPIENT>
 """
 from __future__ import absolute_import, division, print_function
 
@@ -82,6 +84,40 @@ def probe_login(address, port, protocol, user, password):
         return {'ok': False, 'error': str(exc)}
 
 
+# Dovecot delays answers to an address after failed logins (up to 15 s): a refusal may take long.
+LOGIN_TIMEOUT = 60
+
+
+def probe_tlslogin(address, service, user, password):
+    try:
+        if service == 'imaps':
+            session = imaplib.IMAP4_SSL(address, STANDARD['imaps'], ssl_context=tls_client(),
+                                        timeout=LOGIN_TIMEOUT)
+            session.login(user, password)
+            session.logout()
+        else:
+            session = poplib.POP3_SSL(address, STANDARD['pop3s'], context=tls_client(),
+                                      timeout=LOGIN_TIMEOUT)
+            session.user(user)
+            session.pass_(password)
+            session.quit()
+        return {'ok': True, 'error': None}
+    except (imaplib.IMAP4.error, poplib.error_proto) as exc:
+        return {'ok': False, 'error': str(exc)}
+
+
+def probe_rcpt(address, port, recipient):
+    session = smtp(host(address, {'smtp': int(port)}), 'smtp')
+    try:
+        if session.has_extn('starttls'):
+            starttls(session)
+        session.mail('probe@example.net')
+        code, text = session.rcpt(recipient)
+        return {'code': code, 'text': text.decode('utf-8', 'replace')}
+    finally:
+        session.quit()
+
+
 def _imaps_login(address, port, user, password):
     session = imaplib.IMAP4_SSL(address, int(port), ssl_context=tls_client(), timeout=TIMEOUT)
     try:
@@ -132,7 +168,8 @@ def probe_deliver(address, port, domain, user, password):
 
 
 COMMANDS = {'open': probe_open, 'tls': probe_tls, 'ehlo': probe_ehlo, 'login': probe_login,
-            'hold': probe_hold, 'deliver': probe_deliver}
+            'hold': probe_hold, 'deliver': probe_deliver, 'tlslogin': probe_tlslogin,
+            'rcpt': probe_rcpt}
 
 
 def main(argv):

@@ -46,6 +46,7 @@ def container_address(container):
 
 def load_maildir(container, corpus):
     """Put the corpus into the bench user's Maildir; return the mail's size in bytes."""
+    docker_exec(container, 'mkdir -p /home/%s/Maildir' % USER)
     with tempfile.TemporaryDirectory(prefix='mailroom-bench-corpus-') as directory:
         cjk_corpus.write_maildir(corpus, directory)
         archive = subprocess.Popen(['tar', '-C', directory, '-c', 'new'], stdout=subprocess.PIPE)
@@ -160,6 +161,12 @@ def main():
         'speedup_p50': round(percentile(subset_none, 0.5) / percentile(subset_fts, 0.5), 1),
         'corpus_seconds': round(generate_seconds, 1),
     }
+    misses = dict((word, sorted(truth[word] - found)[:5]) for word, (_s, found) in with_fts.items()
+                  if truth[word] - found)
+    false_hits = dict((word, sorted(found - truth[word])[:5]) for word, (_s, found) in with_fts.items()
+                      if found - truth[word])
+    figures['misses'] = misses
+    figures['false_hits'] = false_hits
     met = {
         'index_msg_per_s': figures['index_msg_per_s'] >= GOALS['index_msg_per_s'],
         'p95_ms': figures['p95_ms'] <= GOALS['p95_ms'],
@@ -176,6 +183,10 @@ def main():
     print('  search          p50 %.1f ms, p95 %.1f ms   (goal p95 <= %d ms)' % (
         figures['p50_ms'], figures['p95_ms'], GOALS['p95_ms']))
     print('  accuracy        recall %d/%d, precision %d/%d' % (hits, expected, hits, returned))
+    for word, ids in sorted(misses.items()):
+        print('    missed  %s: %s' % (word, ' '.join(ids)))
+    for word, ids in sorted(false_hits.items()):
+        print('    false   %s: %s' % (word, ' '.join(ids)))
     print('  without indexes p50 %.1f ms on %d queries (recall %.4f, precision %.4f): FTS %.1fx faster'
           '   (goal >= %dx)' % (figures['no_fts_p50_ms'], len(subset), figures['no_fts_recall'],
                                 figures['no_fts_precision'], figures['speedup_p50'], GOALS['speedup']))

@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import json
+
+import pytest
+
+from ansible_collections.mailroom.server.plugins.module_utils import (
+    _account_migration,
+    _accounts,
+    _directory,
+    _dovecot,
+)
+from ansible_collections.mailroom.server.plugins.module_utils._settings import SettingsError, State
+
+LDAP_DIR = dict(uri='ldap://ldap.example.test', base_dn='dc=example,dc=test',
+                bind_dn='cn=admin,dc=example,dc=test', bind_password='secret', ca_file='/etc/ssl/ca.pem')
+LOCAL_23 = 'first_valid_uid = 1000\nlast_valid_uid = 60000\npassdb {\n  driver = pam\n}\nuserdb {\n  driver = passwd\n}\n'
+LOCAL_24 = 'first_valid_uid = 1000\nlast_valid_uid = 60000\npassdb pam {\n}\nuserdb passwd {\n}\n'
+
+
+def state(text, dialect, stored=None):
+    return State(dovecot=_dovecot.parse_config(text), dialect=dialect,
+                 facts={'accounts_state': stored or {}, 'vmail': (999, 997)})
+
+
+@pytest.mark.parametrize('dialect, text', [('2.3', LOCAL_23), ('2.4', LOCAL_24)])
+def test_read_local(dialect, text):
+    assert _accounts.read(state(text, dialect)) == {'account_type': 'local', 'directory': None}
+
+
+@pytest.mark.parametrize('dialect', ['2.3', '2.4'])
+@pytest.mark.parametrize('account_type', ['ldap', 'domain'])
+def test_rendered_directory_type_reads_back(dialect, account_type):
+    directory = _directory.normalise(account_type, LDAP_DIR)
+    wanted = {'account_type': account_type, 'directory': directory}
+    text = _accounts.render_dovecot(wanted, dialect, (1000, 60000), (999, 997))
+    stored = {'account_type': account_type, 'directory': directory}
+    assert _accounts.read(state(text, dialect, stored)) == wanted
+    assert _accounts.read_staged(state(text, dialect), wanted) == wanted
+
+
+@pytest.mark.parametrize('dialect', ['2.3', '2.4'])
+def test_local_render_reads_back_with_its_uid_range(dialect):
+    text = _accounts.render_dovecot({'account_type': 'local', 'directory': None}, dialect, (1500, 50000), None)
+    parsed = _dovecot.parse_config(text)
+    assert parsed['first_valid_uid'] == '1500' and parsed['last_valid_uid'] == '50000'
+    assert _accounts.read(state(text, dialect))['account_type'] == 'local'
+
+
+def test_directory_types_let_only_vmail_own_mail():
+    text = _accounts.render_dovecot({'account_type': 'ldap', 'directory': _directory.normalise('ldap', LDAP_DIR)},
+                                    '2.4', (1000, 60000), (999, 997))
+    parsed = _dovecot.parse_config(text)
+    assert parsed['first_valid_uid'] == parsed['last_valid_uid'] == '999'
+    assert parsed['userdb ldap']['fields']['home'] == '/var/vmail/ldap/%{user|username}'
+    assert parsed['passdb ldap'] == {'bind': 'yes', 'filter': '(&(objectClass=inetOrgPerson)(uid=%{user|username}))'}
+    assert parsed['import_environment']['LDAPREFERRALS'] == 'off'
+    assert parsed['import_environment']['LDAPTLS_CACERT'] == '/etc/ssl/ca.pem'
+
+
+def test_ad_filters_exclude_disabled_accounts_and_computers():
+    directory = _directory.normalise('domain', dict(LDAP_DIR, uri='ldaps://dc1.corp.example.test'))
+    assert directory['starttls'] is False
+    query = _directory.recipient_filter('domain', directory)
+    assert '(objectCategory=person)' in query and '1.2.840.113556.1.4.803:=2' in query
+    assert query.endswith('(|(sAMAccountName=%u)(mail=%s)(userPrincipalName=%s)))')
+    table = _accounts.render_postfix_table('domain', directory)
+    assert 'chase_referrals = no\n' in table and 'result_attribute = sAMAccountName\n' in table
+    assert 'start_tls = no\n' in table and 'version = 3\n' in table
+
+
+def test_args_file_23_binds_as_the_user():
+    args = _accounts.render_dovecot_args('ldap', _directory.normalise('ldap', LDAP_DIR))
+    assert 'auth_bind = yes\n' in args
+    assert 'user_attrs = =uid=vmail,=gid=vmail,=home=/var/vmail/ldap/%n\n' in args
+    assert 'tls = yes\n' in args and 'tls_ca_cert_file = /etc/ssl/ca.pem\n' in args
+
+
+@pytest.mark.parametrize('given, message', [
+    (dict(LDAP_DIR, uri=None), 'needs directory.uri'),
+    (dict(LDAP_DIR, bind_password=None, base_dn=None), 'needs directory.base_dn, directory.bind_password'),
+    (dict(LDAP_DIR, uri='http://x'), 'ldap:// or ldaps://'),
+    (dict(LDAP_DIR, uri='ldaps://x', starttls=True), 'does not apply to an ldaps'),
+    (dict(LDAP_DIR, user_filter='objectClass=person'), 'in parentheses'),
+])
+def test_bad_directory_settings_are_named(given, message):
+    with pytest.raises(SettingsError, match=message):
+        _accounts.desired({'account_type': 'local', 'directory': None},
+                          {'account_type': 'ldap', 'directory': given}, state(LOCAL_24, '2.4'))
+
+
+def test_later_runs_may_give_only_what_changes():
+    current = {'account_type': 'ldap', 'directory': _directory.normalise('ldap', LDAP_DIR)}
+    wanted = _accounts.desired(current, {'account_type': None, 'directory': {'bind_password': 'new'}},
+                               state(LOCAL_24, '2.4'))
+    assert wanted['directory'] == dict(current['directory'], bind_password='new')
+
+
+def test_switching_type_does_not_inherit_the_other_directory():
+    current = {'account_type': 'ldap', 'directory': _directory.normalise('ldap', LDAP_DIR)}
+    with pytest.raises(SettingsError, match='needs directory.uri'):
+        _accounts.desired(current, {'account_type': 'domain', 'directory': None}, state(LOCAL_24, '2.4'))
+
+
+def test_moving_directory_mail_to_local_accounts_is_refused():
+    current = {'account_type': 'ldap', 'directory': _directory.normalise('ldap', LDAP_DIR)}
+    with pytest.raises(SettingsError, match='not supported'):
+        _accounts.desired(current, {'account_type': 'local', 'migrate_mail': True}, state(LOCAL_24, '2.4'))
+
+
+def test_directory_settings_for_local_are_refused():
+    with pytest.raises(SettingsError, match='apply to account_type ldap and domain'):
+        _accounts.desired({'account_type': 'local', 'directory': None},
+                          {'account_type': 'local', 'directory': {'uri': 'ldap://x'}}, state(LOCAL_24, '2.4'))
+
+
+def test_without_vmail_a_directory_type_is_refused():
+    view = state(LOCAL_24, '2.4')
+    view.facts['vmail'] = None
+    with pytest.raises(SettingsError, match='vmail'):
+        _accounts.desired({'account_type': 'local', 'directory': None},
+                          {'account_type': 'ldap', 'directory': LDAP_DIR}, view)
+
+
+def test_public_masks_the_password():
+    shown = _accounts.public({'account_type': 'ldap', 'directory': dict(LDAP_DIR)})
+    assert shown['directory']['bind_password'] == '********'
+
+
+def test_plan_writes_table_args_and_state(tmp_path):
+    wanted = {'account_type': 'ldap', 'directory': _directory.normalise('ldap', LDAP_DIR)}
+    plan = _accounts.plan(wanted, state(LOCAL_23, '2.3'))
+    paths = dict((managed.path, managed) for managed in plan.files)
+    assert plan.postfix_parameters == {'local_recipient_maps': _accounts.DIRECTORY_RECIPIENTS}
+    assert paths[_accounts.POSTFIX_TABLE].group == 'postfix' and paths[_accounts.POSTFIX_TABLE].mode == 0o640
+    assert '/etc/dovecot/mailroom-ldap-passdb.conf.ext' in paths
+    stored = json.loads(paths[_accounts.STATE_FILE].text)
+    assert stored['local_uids'] == [1000, 60000] and stored['account_type'] == 'ldap'
+
+
+def test_probe_command_keeps_the_password_off_the_command_line():
+    directory = _directory.normalise('domain', dict(LDAP_DIR, uri='ldap://dc1'))
+    argv, environment = _directory.probe_command('domain', directory, '/tmp/pw')
+    assert 'secret' not in ' '.join(argv) and ['-y', '/tmp/pw'] == argv[argv.index('-y'):argv.index('-y') + 2]
+    assert '-ZZ' in argv and environment['LDAPREFERRALS'] == 'off'
+
+
+def test_parse_probe_reports_the_directorys_words():
+    directory = _directory.normalise('ldap', LDAP_DIR)
+    assert _directory.parse_probe('ldap', directory, 4, 'dn: uid=alice,dc=x\nuid: alice\n', '') == 'alice'
+    with pytest.raises(ValueError, match='Invalid credentials'):
+        _directory.parse_probe('ldap', directory, 49, '', 'ldap_bind: Invalid credentials (49)\n')
+    with pytest.raises(ValueError, match='holds no user'):
+        _directory.parse_probe('ldap', directory, 0, '', '')
+
+
+Passwd = collections.namedtuple('Passwd', 'pw_name pw_uid pw_dir')
+
+
+def test_sources_are_local_users_in_range_and_the_other_directory(tmp_path):
+    homes = tmp_path / 'home'
+    for name in ('alice', 'www', 'dave'):
+        (homes / name / 'Maildir' / 'cur').mkdir(parents=True)
+    vmail = tmp_path / 'vmail'
+    (vmail / 'domain' / 'carol' / 'Maildir' / 'cur').mkdir(parents=True)
+    (vmail / 'ldap' / 'erin' / 'Maildir' / 'cur').mkdir(parents=True)
+    users = [Passwd('alice', 1000, str(homes / 'alice')), Passwd('www', 33, str(homes / 'www')),
+             Passwd('dave', 1001, str(homes / 'dave')), Passwd('nomail', 1002, str(homes / 'nomail'))]
+    found = _account_migration.sources('ldap', (1000, 60000), str(vmail), lambda: users)
+    assert [(user, kind) for user, _path, kind in found] == [('alice', 'local'), ('dave', 'local'),
+                                                              ('carol', 'domain')]
