@@ -59,7 +59,8 @@ POSTFIX_TABLE = '/etc/postfix/mailroom-directory-recipients.cf'
 # per type and database: the type shows in Dovecot's own configuration
 DOVECOT_ARGS = '/etc/dovecot/mailroom-%s-%s.conf.ext'
 VMAIL_ROOT = '/var/vmail'
-LOCAL_RECIPIENTS = 'proxy:unix:passwd.byname $alias_maps'
+# the mta role's table of users in the local uid range (rebuilt when /etc/passwd changes)
+LOCAL_RECIPIENTS = 'hash:/etc/postfix/mailroom-local-recipients $alias_maps'
 DIRECTORY_RECIPIENTS = 'proxy:ldap:%s $alias_maps' % POSTFIX_TABLE
 DEFAULT_LOCAL_UIDS = (1000, 60000)
 MASK = '********'

@@ -17,7 +17,7 @@ description:
     (on the SMTP port and the 587 submission service).
   - Services are turned off with Postfix's C(master_service_disable), so their C(master.cf)
     entries, with any options you gave them, come back unchanged when turned on again.
-  - The account type - who may use mail - is part of these settings: local system users, users
+  - The account type (who may use mail) is part of these settings - local system users, users
     of an OpenLDAP directory, or users of an Active Directory domain. Postfix accepts a recipient
     only if that type's lookup finds it; Dovecot checks passwords by binding to the directory.
     Directory users' mail is kept under C(/var/vmail/<type>/<login>/Maildir) (owner C(vmail)),

@@ -172,5 +172,5 @@ def test_sources_are_local_users_in_range_and_the_other_directory(tmp_path):
     users = [Passwd('alice', 1000, str(homes / 'alice')), Passwd('www', 33, str(homes / 'www')),
              Passwd('dave', 1001, str(homes / 'dave')), Passwd('nomail', 1002, str(homes / 'nomail'))]
     found = _account_migration.sources('ldap', (1000, 60000), str(vmail), lambda: users)
-    assert [(user, kind) for user, _path, kind in found] == [('alice', 'local'), ('dave', 'local'),
-                                                              ('carol', 'domain')]
+    expected = [('alice', 'local'), ('dave', 'local'), ('carol', 'domain')]
+    assert [(user, kind) for user, _path, kind in found] == expected

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fill a user's Maildir with a reproducible mailbox: several folders, flags, keywords, unread
@@ -25,9 +24,9 @@ def main(root, owner, count, seed):
     for index in range(count):
         folder = FOLDERS[index % len(FOLDERS)]
         base = root if folder == 'INBOX' else os.path.join(root, '.' + folder)
-        body = ' '.join(rng.choice(['alpha', 'beta', 'gamma', 'delta', 'mail']) for _ in range(rng.randint(5, 80)))
+        body = ' '.join(rng.choice(['alpha', 'beta', 'gamma', 'delta', 'mail']) for _word in range(rng.randint(5, 80)))
         if index == 7:
-            payload = base64.encodebytes(bytes(rng.getrandbits(8) for _ in range(2 * 1024 * 1024))).decode()
+            payload = base64.encodebytes(bytes(rng.getrandbits(8) for _byte in range(2 * 1024 * 1024))).decode()
             body = ('This is a multi-part message.\n--b\nContent-Type: text/plain\n\nsee attachment\n--b\n'
                     'Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n%s--b--\n'
                     % payload)
