@@ -13,6 +13,7 @@ from the decoded text itself, so it is exact even where filler happens to form a
     score(corpus.truth['数据库'], found_ids)
 
 Command line: python tests/fts/cjk_corpus.py --count 20000 --maildir DIR --truth truth.json
+              [--text corpus.txt]
 """
 from __future__ import absolute_import, division, print_function
 
@@ -195,14 +196,22 @@ def main(argv=None):
     parser.add_argument('--count', type=int, default=20000)
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--cjk-share', type=float, default=0.3)
-    parser.add_argument('--maildir', required=True, help='Maildir to create (new/ gets the messages)')
-    parser.add_argument('--truth', required=True, help='JSON file: {word: [Message-ID, ...]}')
+    parser.add_argument('--maildir', help='Maildir to create (new/ gets the messages)')
+    parser.add_argument('--truth', help='JSON file: {word: [Message-ID, ...]}')
+    parser.add_argument('--text', help='plain UTF-8 file of every subject and body (tokenizer tests)')
     args = parser.parse_args(argv)
+    if not (args.maildir or args.truth or args.text):
+        parser.error('give at least one of --maildir, --truth, --text')
     corpus = generate(args.count, args.seed, args.cjk_share)
-    write_maildir(corpus, args.maildir)
-    with open(args.truth, 'w') as handle:
-        json.dump(dict((word, sorted(ids)) for word, ids in corpus.truth.items()), handle,
-                  ensure_ascii=False, indent=1)
+    if args.maildir:
+        write_maildir(corpus, args.maildir)
+    if args.truth:
+        with open(args.truth, 'w') as handle:
+            json.dump(dict((word, sorted(ids)) for word, ids in corpus.truth.items()), handle,
+                      ensure_ascii=False, indent=1)
+    if args.text:
+        with open(args.text, 'w', encoding='utf-8') as handle:
+            handle.write(''.join(message.subject + '\n' + message.body for message in corpus.messages))
     return 0
 
 

@@ -314,7 +314,9 @@ cjk_tokenizer_next(TOKENIZER *_tok, const unsigned char *data, size_t size,
 		tok->words_pending = TRUE;
 		pos = end;
 	}
-	if (size > 0) {
+	/* Dovecot signals the end of input with data == NULL; size 0 with data is only the rest of
+	   a block whose last token was just returned, and a run may go on in the next block. */
+	if (data != NULL) {
 		*skip_r = size;
 		return 0;
 	}
