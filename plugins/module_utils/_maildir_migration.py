@@ -144,11 +144,16 @@ def _chown(path, owner):
         os.chown(path, owner[0], owner[1])
 
 
-def _keyword_letters(folder, names, owner):
-    """Letters for keyword names in a target folder, adding names its dovecot-keywords lacks."""
+def _keyword_letters(folder, names, owner, cache):
+    """Letters for keyword names in a target folder, adding names its dovecot-keywords lacks.
+
+    `cache` keeps each folder's mapping for the run (the file is read once per folder).
+    """
     if not names:
         return ''
-    mapping = dict((name, letter) for letter, name in read_keywords(folder).items())
+    if folder not in cache:
+        cache[folder] = dict((name, letter) for letter, name in read_keywords(folder).items())
+    mapping = cache[folder]
     added = [name for name in sorted(names) if name not in mapping]
     if added:
         used = set(ord(letter) - ord('a') for letter in mapping.values())
@@ -173,9 +178,13 @@ def clean_tmp(folder):
                 os.unlink(os.path.join(directory, name))
 
 
-def copy_message(message, folder, owner, counter):
-    """Copy one message into a target folder: tmp/ first, then an atomic rename."""
-    letters = _keyword_letters(folder, message.keywords, owner)
+def copy_message(message, folder, owner, counter, keyword_cache=None):
+    """Copy one message into a target folder: tmp/ first, then an atomic rename.
+
+    Copies are not synced one by one: sync() runs once before a source is retired.
+    """
+    letters = _keyword_letters(folder, message.keywords, owner,
+                               keyword_cache if keyword_cache is not None else {})
     name = _unique_name(counter, message.size)
     staged = os.path.join(folder, 'tmp', TMP_PREFIX + name)
     with open(message.path, 'rb') as source, open(staged, 'wb') as target:
@@ -184,8 +193,6 @@ def copy_message(message, folder, owner, counter):
             if not block:
                 break
             target.write(block)
-        target.flush()
-        os.fsync(target.fileno())
     os.chmod(staged, 0o600)
     _chown(staged, owner)
     if message.subdir == 'new' and not (message.flags or letters):
@@ -206,6 +213,7 @@ def merge(source_root, target_root, owner=None, stop_after=None):
         _chown(target_root, owner)
     totals = {'messages': 0, 'bytes': 0, 'copied': 0, 'copied_bytes': 0}
     counter = 0
+    keyword_cache = {}
     for name, folder in folders(source_root).items():
         target_folder = target_root if name == INBOX else os.path.join(target_root, '.' + name)
         _ensure_folder(target_folder, owner)
@@ -216,7 +224,7 @@ def merge(source_root, target_root, owner=None, stop_after=None):
         for message in missing(source, scan(target_folder)):
             if stop_after is not None and counter >= stop_after:
                 return totals
-            copy_message(message, target_folder, owner, counter)
+            copy_message(message, target_folder, owner, counter, keyword_cache)
             counter += 1
             totals['copied'] += 1
             totals['copied_bytes'] += message.size
@@ -258,7 +266,11 @@ def verify(source_root, target_root):
 
 
 def retire(source_root, label):
-    """Move a verified source aside (never delete it); return where it went."""
+    """Move a verified source aside (never delete it); return where it went.
+
+    The copies reach the disk first: the source only moves once they are durable.
+    """
+    os.sync()
     stamp = time.strftime('%Y%m%d%H%M%S')
     destination = '%s.migrated-to-%s-%s' % (source_root.rstrip('/'), label, stamp)
     os.rename(source_root, destination)
