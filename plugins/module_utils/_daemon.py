@@ -62,7 +62,8 @@ def _settled(running, sleep=time.sleep):
     return True
 
 
-def _write_all(files):
+def write_files(files):
+    """Write {path: text, or None to delete} atomically, file by file."""
     for path, text in files.items():
         if text is None:
             if os.path.exists(path):
@@ -81,9 +82,9 @@ def commit(module, unit, files, action, running, sleep=time.sleep):
     previous = dict((path, _atomic_file.read_text(path)) for path in files)
     was_running = running()
     try:
-        _write_all(files)
+        write_files(files)
     except BaseException:
-        _write_all(previous)
+        write_files(previous)
         raise
     if action is None or not was_running:
         return None
@@ -92,7 +93,7 @@ def commit(module, unit, files, action, running, sleep=time.sleep):
         return action
     # The daemon's own account of the failure, before the restore restarts it.
     journal = journal_tail(module, unit)
-    _write_all(previous)
+    write_files(previous)
     apply_action(module, unit, RESTART)
     raise DaemonError('%s did not come back after %s; previous configuration restored. %s'
                       % (unit, action, '\n'.join(part for part in (message, journal) if part)))

@@ -171,7 +171,7 @@ def _files_changed(change, daemon):
     return any(managed.changed() for managed in change.files if managed.daemon == daemon)
 
 
-def _write_files(files):
+def _write_managed_files(files):
     """Write the areas' own files; return what to restore ({path: previous text or None})."""
     previous = {}
     try:
@@ -186,28 +186,19 @@ def _write_files(files):
             gid = grp.getgrnam(managed.group).gr_gid if managed.group else None
             _atomic_file.write_atomic(managed.path, managed.text, managed.mode, gid)
     except BaseException:
-        _restore_files(previous)
+        _daemon.write_files(previous)
         raise
     return previous
-
-
-def _restore_files(previous):
-    for path, text in previous.items():
-        if text is None:
-            if os.path.exists(path):
-                os.unlink(path)
-        else:
-            _atomic_file.write_atomic(path, text)
 
 
 def _commit(change, new_texts, postfix, dovecot, activate):
     """Write and activate both daemons' changes; roll everything back if a daemon fails."""
     taken = {}
-    previous_files = _write_files(change.files)
+    previous_files = _write_managed_files(change.files)
     try:
         return _commit_daemons(change, new_texts, postfix, dovecot, activate, taken)
     except BaseException:
-        _restore_files(previous_files)
+        _daemon.write_files(previous_files)
         raise
 
 

@@ -68,42 +68,38 @@ def probe_ehlo(address, port):
     return {'before_tls': before, 'after_tls': after}
 
 
-def probe_login(address, port, protocol, user, password):
-    try:
-        if protocol == 'imap':
-            session = imaplib.IMAP4(address, int(port), timeout=TIMEOUT)
-            session.login(user, password)
-            session.logout()
-        else:
-            session = poplib.POP3(address, int(port), timeout=TIMEOUT)
-            session.user(user)
-            session.pass_(password)
-            session.quit()
-        return {'ok': True, 'error': None}
-    except (imaplib.IMAP4.error, poplib.error_proto) as exc:
-        return {'ok': False, 'error': str(exc)}
-
-
 # Dovecot delays answers to an address after failed logins (up to 15 s): a refusal may take long.
 LOGIN_TIMEOUT = 60
 
 
-def probe_tlslogin(address, service, user, password):
+def _login(connect, protocol, user, password):
+    """Log in on the session `connect()` opens: ok, or the server's refusal."""
     try:
-        if service == 'imaps':
-            session = imaplib.IMAP4_SSL(address, STANDARD['imaps'], ssl_context=tls_client(),
-                                        timeout=LOGIN_TIMEOUT)
+        session = connect()
+        if protocol == 'imap':
             session.login(user, password)
             session.logout()
         else:
-            session = poplib.POP3_SSL(address, STANDARD['pop3s'], context=tls_client(),
-                                      timeout=LOGIN_TIMEOUT)
             session.user(user)
             session.pass_(password)
             session.quit()
         return {'ok': True, 'error': None}
     except (imaplib.IMAP4.error, poplib.error_proto) as exc:
         return {'ok': False, 'error': str(exc)}
+
+
+def probe_login(address, port, protocol, user, password):
+    if protocol == 'imap':
+        return _login(lambda: imaplib.IMAP4(address, int(port), timeout=TIMEOUT), 'imap', user, password)
+    return _login(lambda: poplib.POP3(address, int(port), timeout=TIMEOUT), 'pop3', user, password)
+
+
+def probe_tlslogin(address, service, user, password):
+    if service == 'imaps':
+        return _login(lambda: imaplib.IMAP4_SSL(address, STANDARD['imaps'], ssl_context=tls_client(),
+                                                timeout=LOGIN_TIMEOUT), 'imap', user, password)
+    return _login(lambda: poplib.POP3_SSL(address, STANDARD['pop3s'], context=tls_client(),
+                                          timeout=LOGIN_TIMEOUT), 'pop3', user, password)
 
 
 def probe_rcpt(address, port, recipient):
