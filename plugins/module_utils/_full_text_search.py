@@ -161,8 +161,8 @@ def follow_up(module, current, wanted, state, result):
         extra['index_rebuild'] = 'required after the reload'
     else:
         outcome = SearchIndexes(module).rebuild(state.dialect)
-        extra['index_rebuild'] = 'queued'
-        extra['index_rebuild_users'] = outcome['queued']
+        extra['index_rebuild'] = outcome['mode']
+        extra['index_rebuild_users'] = outcome['users']
         if outcome['failed']:
             extra['index_rebuild_failed'] = outcome['failed']
             module.warn('search indexes of %d users could not be reset; their searches may miss '

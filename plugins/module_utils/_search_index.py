@@ -3,10 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rebuild every mail user's search indexes after their terms changed, without blocking delivery.
 
-Each user's index is emptied and its rebuild queued in Dovecot's indexer service; until it is
-done, a search first indexes what it needs (or reads the mails after fts_search_timeout), so
-results stay right meanwhile. lucene (2.3) has no command that empties its index - `fts rescan`
-keeps the old terms - so its directory is removed and rescan then forgets the indexed UIDs.
+flatcurve (2.4): each user's index is emptied and its rebuild queued in Dovecot's indexer
+service; until it is done, a search first indexes what it needs (or reads the mails after
+fts_search_timeout), so results stay right meanwhile.
+
+lucene (2.3) has no command that empties its index (`fts rescan` keeps the old terms), so its
+directory is removed, rescan forgets the indexed UIDs, and the index is rebuilt at once by
+doveadm itself: a queued rebuild could meet an indexer worker still holding the removed index,
+and searches would then find nothing until it was rebuilt again. Delivery never waits for this.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,16 +48,21 @@ class SearchIndexes(object):
         self._run('fts', 'rescan', '-u', user)
 
     def rebuild(self, dialect):
-        """Empty and queue the rebuild of each user's indexes; return {'queued': n, 'failed': {}}."""
-        queued, failed = 0, {}
+        """Empty each user's indexes and rebuild them; return {'mode', 'users', 'failed'}.
+
+        `mode` is "queued" (2.4, the indexer service rebuilds) or "rebuilt" (2.3, done here).
+        """
+        done, failed = 0, {}
         for user in self.users():
             try:
                 if dialect == _dovecot.DIALECT_24:
                     self._run('fts', 'flatcurve', 'remove', '-u', user, '*')
+                    self._run('index', '-u', user, '-q', '*')
                 else:
                     self._empty_lucene(user)
-                self._run('index', '-u', user, '-q', '*')
-                queued += 1
+                    self._run('index', '-u', user, '*')
+                done += 1
             except OSError as exc:
                 failed[user] = str(exc)
-        return {'queued': queued, 'failed': failed}
+        mode = 'queued' if dialect == _dovecot.DIALECT_24 else 'rebuilt'
+        return {'mode': mode, 'users': done, 'failed': failed}

@@ -19,7 +19,8 @@ description:
     the same options; writes C(/etc/dovecot/mailroom.d/full_text_search.conf) in the installed
     release's syntax.
   - When a change alters the index terms (search turned on, or O(cjk) toggled), every mail
-    user's indexes are emptied and their rebuild queued in Dovecot's indexer service; delivery
+    user's indexes are emptied and rebuilt - queued in Dovecot's indexer service on 2.4, done
+    by the module itself on 2.3 (lucene cannot be emptied safely under a running indexer); delivery
     does not wait, and until a rebuild is done a search indexes what it needs first (or reads
     the mails), so results stay right. RV(index_rebuild) says what happened.
   - Options left unset keep their current value.
@@ -53,7 +54,7 @@ EXAMPLES = r'''
 - name: Say when the indexes are being rebuilt
   ansible.builtin.debug:
     msg: "{{ search.index_rebuild_users }} users' indexes are being rebuilt"
-  when: search.index_rebuild == 'queued'
+  when: search.index_rebuild in ['queued', 'rebuilt']
 '''
 
 RETURN = r'''
@@ -73,15 +74,16 @@ coverage:
   type: str
 index_rebuild:
   description:
-    - C(not needed), C(queued) (indexes emptied, rebuild queued), C(would be queued) (check mode)
+    - C(not needed), C(queued) (indexes emptied, rebuild queued; 2.4), C(rebuilt) (indexes
+      emptied and rebuilt before the module returned; 2.3), C(would be queued) (check mode)
       or C(required after the reload) (O(activate=false); run the module again after reloading,
       or C(doveadm index -A -q '*') after emptying the indexes).
   returned: always
   type: str
   sample: queued
 index_rebuild_users:
-  description: Number of users whose indexes were emptied and queued for rebuilding.
-  returned: when index_rebuild is queued
+  description: Number of users whose indexes were emptied and rebuilt or queued for rebuilding.
+  returned: when index_rebuild is queued or rebuilt
   type: int
 index_rebuild_failed:
   description: Users whose indexes could not be reset, with doveadm's error.

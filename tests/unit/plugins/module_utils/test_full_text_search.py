@@ -178,7 +178,9 @@ def test_rebuild_23_removes_only_the_lucene_directory(tmp_path):
     module = FakeModule()
     module.index_dir = str(index_dir)
     outcome = _search_index.SearchIndexes(module).rebuild('2.3')
-    assert outcome == {'queued': 2, 'failed': {}}
+    assert outcome == {'mode': 'rebuilt', 'users': 2, 'failed': {}}
     assert not os.path.exists(str(index_dir / 'lucene-indexes'))
     assert (index_dir / 'cur' / 'mail').read_text() == 'mail'
     assert ['fts', 'rescan', '-u', 'alice'] in module.commands
+    # rebuilt here, not queued: see _search_index
+    assert ['index', '-u', 'alice', '*'] in module.commands
