@@ -82,8 +82,9 @@ class Migration(object):
             if not os.path.isdir(home):
                 os.makedirs(home, 0o700)
                 os.chown(home, *self.owner)
-            entry.update(_maildir_migration.merge(source, target, self.owner))
-            problems = _maildir_migration.verify(source, target)
+            source_scans = {}
+            entry.update(_maildir_migration.merge(source, target, self.owner, source_scans=source_scans))
+            problems = _maildir_migration.verify(source, target, source_scans)
             if problems:
                 entry['status'] = 'failed'
                 entry['error'] = 'verification failed, source kept: ' + '; '.join(problems)

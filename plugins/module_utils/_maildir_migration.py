@@ -202,11 +202,12 @@ def copy_message(message, folder, owner, counter, keyword_cache=None):
     os.rename(staged, final)
 
 
-def merge(source_root, target_root, owner=None, stop_after=None):
+def merge(source_root, target_root, owner=None, stop_after=None, source_scans=None):
     """Copy what the target lacks; return {'messages', 'bytes', 'copied', 'copied_bytes'}.
 
     `owner` is (uid, gid) for what is created; `stop_after` stops after that many copies (tests
-    of interrupted runs).
+    of interrupted runs); `source_scans`, a dict, receives each source folder's messages so
+    that verify() need not hash the source again.
     """
     if not os.path.isdir(target_root):
         os.makedirs(target_root, 0o700)
@@ -219,6 +220,8 @@ def merge(source_root, target_root, owner=None, stop_after=None):
         _ensure_folder(target_folder, owner)
         clean_tmp(target_folder)
         source = scan(folder)
+        if source_scans is not None:
+            source_scans[name] = source
         totals['messages'] += len(source)
         totals['bytes'] += sum(message.size for message in source)
         for message in missing(source, scan(target_folder)):
@@ -253,13 +256,17 @@ def _merge_subscriptions(source_root, target_root, owner):
         _chown(target, owner)
 
 
-def verify(source_root, target_root):
+def verify(source_root, target_root, source_scans=None):
     """Problems that stop the source from being retired; empty when every source message (by
-    content hash, flags and keywords, duplicates counted) is in the same target folder."""
+    content hash, flags and keywords, duplicates counted) is in the same target folder.
+
+    The target is always read again; the source may come from merge()'s `source_scans`.
+    """
     problems = []
     for name, folder in folders(source_root).items():
         target_folder = target_root if name == INBOX else os.path.join(target_root, '.' + name)
-        lacking = missing(scan(folder), scan(target_folder) if os.path.isdir(target_folder) else [])
+        source = source_scans[name] if source_scans and name in source_scans else scan(folder)
+        lacking = missing(source, scan(target_folder) if os.path.isdir(target_folder) else [])
         if lacking:
             problems.append('%s: %d of its messages are not in the target' % (name, len(lacking)))
     return problems

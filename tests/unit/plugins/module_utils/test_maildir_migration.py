@@ -132,3 +132,15 @@ def test_retire_renames_and_keeps(tmp_path):
 def test_parse_name():
     assert mm.parse_name('1.a.host,S=10:2,FSab') == ('FS', 'ab')
     assert mm.parse_name('1.a.host') == ('', '')
+
+
+def test_verify_reuses_the_source_scan_of_merge_and_still_reads_the_target(tmp_path):
+    source, target = str(tmp_path / 'src'), str(tmp_path / 'dst')
+    make_store(source, SOURCE)
+    scans = {}
+    mm.merge(source, target, source_scans=scans)
+    assert sorted(scans) == ['Archive', 'INBOX', 'Sent']
+    assert mm.verify(source, target, scans) == []
+    sent = os.path.join(target, '.Sent', 'cur')
+    os.unlink(os.path.join(sent, os.listdir(sent)[0]))
+    assert mm.verify(source, target, scans) == ['Sent: 1 of its messages are not in the target']
