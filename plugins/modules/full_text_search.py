@@ -108,7 +108,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import _full_text_search, _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas import full_text_search as _full_text_search
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
 
 
 def main():

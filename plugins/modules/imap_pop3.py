@@ -85,7 +85,8 @@ restart_required:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import _imap_pop3, _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas import imap_pop3 as _imap_pop3
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
 
 
 def main():

@@ -65,11 +65,9 @@ restart_required:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import (
-    _host_facts,
-    _network_interface,
-    _settings,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts as _host_facts
+from ansible_collections.mailroom.server.plugins.module_utils._areas import network_interface as _network_interface
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
 
 
 def main():

@@ -139,8 +139,9 @@ parameters:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _postfix
-from ansible_collections.mailroom.server.plugins.module_utils._postfix_host import (
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import (
     PostfixError,
     PostfixHost,
     required_action,

@@ -68,8 +68,9 @@ settings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import _host_facts, _settings
-from ansible_collections.mailroom.server.plugins.module_utils._service_areas import AREAS
+from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts as _host_facts
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas.protocol_tab import AREAS
 
 
 def main():

@@ -170,13 +170,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 import pwd
 
-from ansible_collections.mailroom.server.plugins.module_utils import (
-    _accounts,
-    _atomic_file,
-    _host_facts,
-    _settings,
-    _smtp,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._areas import account_type as _accounts
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts as _host_facts
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas import smtp as _smtp
 
 
 def account_facts():

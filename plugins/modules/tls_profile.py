@@ -62,7 +62,8 @@ restart_required:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils import _settings, _tls_profile
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas import tls_profile as _tls_profile
 
 
 def main():

@@ -9,13 +9,11 @@ import json
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import (
-    _account_migration,
-    _accounts,
-    _directory,
-    _dovecot,
-)
-from ansible_collections.mailroom.server.plugins.module_utils._settings import SettingsError, State
+from ansible_collections.mailroom.server.plugins.module_utils._operations import account_migration as _account_migration
+from ansible_collections.mailroom.server.plugins.module_utils._areas import account_type as _accounts
+from ansible_collections.mailroom.server.plugins.module_utils._operations import directory as _directory
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import SettingsError, State
 
 LDAP_DIR = dict(uri='ldap://ldap.example.test', base_dn='dc=example,dc=test',
                 bind_dn='cn=admin,dc=example,dc=test', bind_password='secret', ca_file='/etc/ssl/ca.pem')

@@ -10,7 +10,8 @@ import pytest
 
 NO_WAIT = dict(sleep=lambda seconds: None)
 
-from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file, _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
 
 
 class FakeModule(object):

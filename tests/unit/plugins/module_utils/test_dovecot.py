@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
 
 DOVECONF_23 = """# 2.3.19.1 (9b53102964): /etc/dovecot/dovecot.conf
 # OS: Linux 6.1 x86_64 Debian 12.8

@@ -8,12 +8,10 @@ import os
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import (
-    _dovecot,
-    _full_text_search,
-    _search_index,
-)
-from ansible_collections.mailroom.server.plugins.module_utils._settings import SettingsError, State
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._areas import full_text_search as _full_text_search
+from ansible_collections.mailroom.server.plugins.module_utils._operations import search_index as _search_index
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import SettingsError, State
 
 MODULES_23 = ['lib20_fts_plugin.so', 'lib21_fts_lucene_plugin.so', 'lib21_mailroom_cjk_plugin.so']
 MODULES_24 = ['lib20_fts_plugin.so', 'lib21_fts_flatcurve_plugin.so', 'lib21_mailroom_cjk_plugin.so']

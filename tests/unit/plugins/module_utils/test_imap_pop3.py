@@ -6,8 +6,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import _dovecot, _imap_pop3
-from ansible_collections.mailroom.server.plugins.module_utils._settings import SettingsError, State
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._areas import imap_pop3 as _imap_pop3
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import SettingsError, State
 
 BASE = """protocols = imap pop3 lmtp
 service imap-login {

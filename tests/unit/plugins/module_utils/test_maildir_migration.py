@@ -7,7 +7,7 @@ __metaclass__ = type
 import collections
 import os
 
-from ansible_collections.mailroom.server.plugins.module_utils import _maildir_migration as mm
+from ansible_collections.mailroom.server.plugins.module_utils._operations import maildir_migration as mm
 
 
 def make_store(root, messages, keywords=None):

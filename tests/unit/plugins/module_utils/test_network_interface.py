@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import _dovecot, _network_interface
-from ansible_collections.mailroom.server.plugins.module_utils._settings import SettingsError, State
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._areas import network_interface as _network_interface
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import SettingsError, State
 
 IP_JSON = json.dumps([
     {'ifname': 'lo', 'addr_info': [{'family': 'inet', 'local': '127.0.0.1', 'scope': 'host'},

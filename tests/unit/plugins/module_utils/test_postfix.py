@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
 
 MAIN_CF = """# See /usr/share/postfix/main.cf.dist
 smtpd_banner = $myhostname ESMTP

@@ -6,8 +6,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import _postfix, _smtp
-from ansible_collections.mailroom.server.plugins.module_utils._settings import SettingsError, State
+from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._areas import smtp as _smtp
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import SettingsError, State
 
 MASTER_CF = """smtp      inet  n       -       y       -       -       smtpd
 submission  inet  n  -  y  -  -  smtpd

@@ -6,8 +6,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.mailroom.server.plugins.module_utils import _dovecot, _tls_profile
-from ansible_collections.mailroom.server.plugins.module_utils._settings import SettingsError, State
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._areas import tls_profile as _tls_profile
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import SettingsError, State
 
 # Parameter names Postfix 3.7 knows, among those the profiles use (no tls_ffdhe_auto_groups).
 KNOWN_37 = dict.fromkeys([

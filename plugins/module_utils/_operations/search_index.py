@@ -20,7 +20,7 @@ __metaclass__ = type
 import os
 import shutil
 
-from ansible_collections.mailroom.server.plugins.module_utils import _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
 
 LUCENE_DIR = 'lucene-indexes'
 

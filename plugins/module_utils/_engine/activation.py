@@ -10,7 +10,7 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
 
 RELOAD = 'reload'
 RESTART = 'restart'

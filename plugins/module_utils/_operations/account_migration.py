@@ -18,7 +18,7 @@ import os
 import pwd
 import time
 
-from ansible_collections.mailroom.server.plugins.module_utils import _maildir_migration
+from ansible_collections.mailroom.server.plugins.module_utils._operations import maildir_migration as _maildir_migration
 
 VMAIL_ROOT = '/var/vmail'
 DIRECTORY_TYPES = ('ldap', 'domain')

@@ -15,8 +15,9 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file, _daemon
-from ansible_collections.mailroom.server.plugins.module_utils._postfix import (
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._postfix.config import (
     RESTART_PARAMETERS,
     parse_postconf,
 )

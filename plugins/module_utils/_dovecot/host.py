@@ -16,7 +16,9 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file, _daemon, _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
 
 UNIT = 'dovecot'
 SETTINGS_DIR = 'mailroom.d'

@@ -21,20 +21,18 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.mailroom.server.plugins.module_utils import (
-    _account_migration,
-    _daemon,
-    _directory,
-    _dovecot,
-)
-from ansible_collections.mailroom.server.plugins.module_utils._settings import (
+from ansible_collections.mailroom.server.plugins.module_utils._operations import account_migration as _account_migration
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._operations import directory as _directory
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
     DOVECOT,
     POSTFIX,
     ManagedFile,
     Plan,
     SettingsError,
 )
-from ansible_collections.mailroom.server.plugins.module_utils._directory import DOMAIN, LDAP, LOCAL
+from ansible_collections.mailroom.server.plugins.module_utils._operations.directory import DOMAIN, LDAP, LOCAL
 
 NAME = 'accounts'
 DAEMONS = (POSTFIX, DOVECOT)

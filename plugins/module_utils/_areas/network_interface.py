@@ -14,8 +14,9 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _dovecot
-from ansible_collections.mailroom.server.plugins.module_utils._settings import (
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
     DOVECOT,
     POSTFIX,
     Plan,

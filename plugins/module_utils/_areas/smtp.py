@@ -16,8 +16,8 @@ __metaclass__ = type
 import re
 import socket
 
-from ansible_collections.mailroom.server.plugins.module_utils import _daemon
-from ansible_collections.mailroom.server.plugins.module_utils._settings import (
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
     POSTFIX,
     Plan,
     SettingsError,

@@ -11,9 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailroom.server.plugins.module_utils import _daemon, _dovecot
-from ansible_collections.mailroom.server.plugins.module_utils._search_index import SearchIndexes
-from ansible_collections.mailroom.server.plugins.module_utils._settings import (
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._operations.search_index import SearchIndexes
+from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
     DOVECOT,
     Plan,
     SettingsError,

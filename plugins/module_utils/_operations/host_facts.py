@@ -7,8 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file
-from ansible_collections.mailroom.server.plugins.module_utils._network_interface import (
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._areas.network_interface import (
     interface_addresses,
 )
 

@@ -32,9 +32,11 @@ __metaclass__ = type
 import grp
 import os
 
-from ansible_collections.mailroom.server.plugins.module_utils import _atomic_file, _daemon, _postfix
-from ansible_collections.mailroom.server.plugins.module_utils._dovecot_host import DovecotHost
-from ansible_collections.mailroom.server.plugins.module_utils._postfix_host import PostfixHost
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot.host import DovecotHost
+from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
 
 POSTFIX = 'postfix'
 DOVECOT = 'dovecot'
