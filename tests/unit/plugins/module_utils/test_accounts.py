@@ -172,3 +172,41 @@ def test_sources_are_local_users_in_range_and_the_other_directory(tmp_path):
     found = _account_migration.sources('ldap', (1000, 60000), str(vmail), lambda: users)
     expected = [('alice', 'local'), ('dave', 'local'), ('carol', 'domain')]
     assert [(user, kind) for user, _path, kind in found] == expected
+
+
+# The directory's certificate is always checked against the CA, and ldap:// always upgrades with
+# StartTLS unless turned off: a `never`, an `allow` or a missing StartTLS would let anyone on the
+# path answer logins and recipient lookups with a certificate of their own.
+@pytest.mark.parametrize('uri, starttls, expected', [
+    ('ldap://ldap.example.test', None, True),
+    ('ldap://ldap.example.test', False, False),
+    ('ldaps://ldap.example.test', None, False),
+])
+def test_certificate_policy_and_starttls_of_every_rendering(uri, starttls, expected):
+    directory = _directory.normalise('ldap', dict(LDAP_DIR, uri=uri, starttls=starttls))
+    assert directory['starttls'] is expected
+    yes_no = 'yes' if expected else 'no'
+    table = _accounts.render_postfix_table('ldap', directory).splitlines()
+    assert 'server_host = %s' % uri in table
+    assert 'start_tls = %s' % yes_no in table
+    assert 'tls_require_cert = yes' in table
+    assert 'tls_ca_cert_file = /etc/ssl/ca.pem' in table
+    args = _accounts.render_dovecot_args('ldap', directory).splitlines()
+    assert 'uris = %s' % uri in args
+    assert 'tls = %s' % yes_no in args
+    assert 'tls_require_cert = demand' in args
+    assert 'tls_ca_cert_file = /etc/ssl/ca.pem' in args
+    parsed_24 = _dovecot.parse_config(_accounts.render_dovecot(
+        {'account_type': 'ldap', 'directory': directory}, '2.4', (1000, 60000), (999, 997)))
+    assert parsed_24['ldap_uris'] == uri and parsed_24['ldap_starttls'] == yes_no
+    assert parsed_24['import_environment'] == {
+        'LDAPREFERRALS': 'off', 'LDAPTLS_REQCERT': 'demand', 'LDAPTLS_CACERT': '/etc/ssl/ca.pem'}
+    parsed_23 = _dovecot.parse_config(_accounts.render_dovecot(
+        {'account_type': 'ldap', 'directory': directory}, '2.3', (1000, 60000), (999, 997)))
+    assert parsed_23['import_environment'].split() == [
+        '$import_environment', 'LDAPREFERRALS=off', 'LDAPTLS_REQCERT=demand', 'LDAPTLS_CACERT=/etc/ssl/ca.pem']
+    argv, environment = _directory.probe_command('ldap', directory, '/tmp/pw')
+    assert argv[argv.index('-H') + 1] == uri
+    assert ('-ZZ' in argv) is expected            # -ZZ: StartTLS must succeed, not merely be tried
+    assert '-Z' not in argv
+    assert environment == {'LDAPREFERRALS': 'off', 'LDAPTLS_REQCERT': 'demand', 'LDAPTLS_CACERT': '/etc/ssl/ca.pem'}
