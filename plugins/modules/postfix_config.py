@@ -26,6 +26,9 @@ options:
       - A list becomes a comma-separated value, a boolean becomes C(yes)/C(no).
       - A value of V(null) removes the parameter, so Postfix's built-in default applies.
       - A parameter this Postfix release does not know is an error.
+      - Names are letters, digits and C(_). Every value (and list item) must be a single line; a
+        newline, carriage return, tab or other control character is an error, never folded into the
+        value. A YAML C(>) or C(|) block ends with a newline, so use C(>-) instead.
     type: dict
     default: {}
   defaults:
@@ -45,7 +48,9 @@ options:
     default: []
     suboptions:
       name:
-        description: Service name, for C(inet) services the port or C(host:port).
+        description:
+          - Service name, for C(inet) services the port or C(host:port).
+          - No whitespace or control characters, and not starting with C(#).
         type: str
         required: true
       type:
@@ -62,26 +67,35 @@ options:
         description: The private column (C(y), C(n) or C(-)).
         type: str
       unprivileged:
-        description: The unpriv column.
+        description: The unpriv column (C(y), C(n) or C(-)).
         type: str
       chroot:
-        description: The chroot column.
+        description: The chroot column (C(y), C(n) or C(-)).
         type: str
       wakeup:
-        description: The wakeup column.
+        description: The wakeup column (seconds, optionally followed by C(?), or C(-)).
         type: str
       process_limit:
-        description: The maxproc column.
+        description: The maxproc column (a number or C(-)).
         type: str
       command:
-        description: The daemon program; required for a new entry.
+        description:
+          - The daemon program; required for a new entry.
+          - One line. Words after the program, separated by spaces, are its arguments; they replace
+            the current arguments and come before O(services[].args).
         type: str
       args:
-        description: Command arguments other than C(-o) overrides.
+        description:
+          - Command arguments other than C(-o) overrides (an argument starting with C(-o) is an error).
+          - Each is one line with balanced braces; one containing spaces is written as C({ argument }).
         type: list
         elements: str
       options:
-        description: The entry's C(-o name=value) overrides; replaces all current overrides.
+        description:
+          - The entry's C(-o name=value) overrides; replaces all current overrides.
+          - Names are Postfix parameter names (letters, digits and C(_)). Values follow the rules of
+            O(parameters), with balanced braces; a value containing spaces is written as
+            C(-o { name = value }).
         type: dict
   config_dir:
     description: Postfix configuration directory.
@@ -154,7 +168,7 @@ def plan(texts, parameters, defaults, services):
     current_services = _postfix.parse_master_cf(texts['master.cf'])
 
     wanted_parameters = _postfix.desired_parameters(parameters)
-    for name, value in _postfix.desired_parameters(defaults).items():
+    for name, value in _postfix.desired_parameters(defaults, 'defaults').items():
         if name not in current_parameters and name not in wanted_parameters:
             wanted_parameters[name] = value
     wanted_services = {}

@@ -13,11 +13,27 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import unicodedata
 
 DIALECT_23 = '2.3'
 DIALECT_24 = '2.4'
 
 _VERSION = re.compile(r'^(\d+)\.(\d+)')
+# Control characters (newline, carriage return, NUL...) and Unicode line separators: Dovecot reads
+# a new setting after a newline, so a value holding one could add any setting it likes.
+_LINE_BREAKING = ('Cc', 'Zl', 'Zp')
+
+
+class ConfigError(ValueError):
+    """A value that cannot be rendered into Dovecot configuration as one setting."""
+
+
+def _check_line(what, text):
+    for char in text:
+        if unicodedata.category(char) in _LINE_BREAKING:
+            raise ConfigError('%s must be a single line without control characters (found U+%04X)'
+                              % (what, ord(char)))
+    return text
 
 
 def dialect_from_version(version_output):
@@ -85,18 +101,27 @@ def protocols(config):
 
 def _quote(value):
     text = str(value)
-    if text == '' or text != text.strip() or re.search(r'[#{}"]', text):
+    # Quoted: what would otherwise end the value (#), open or close a section ({ }), read a file
+    # (a leading <), or lose its spaces.
+    if text == '' or text != text.strip() or re.search(r'[#{}"]', text) or text.startswith('<'):
         return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
     return text
 
 
 def render(entries, header=None, indent=0):
-    """Render (key, value-or-section) pairs as Dovecot configuration text."""
+    """Render (key, value-or-section) pairs as Dovecot configuration text.
+
+    Raises ConfigError for a key or value that would not stay one line: the message names the key,
+    never the value (it may be a password).
+    """
     lines = []
     if header:
         lines.extend('# ' + line if line else '#' for line in header.splitlines())
     pad = '  ' * indent
     for key, value in entries:
+        _check_line('a Dovecot setting name', key)
+        if re.search(r'[{}="#]', key):
+            raise ConfigError('Dovecot setting name %r must not contain { } = " or #' % key)
         if isinstance(value, list):
             lines.append('%s%s {' % (pad, key))
             body = render(value, indent=indent + 1)
@@ -104,5 +129,6 @@ def render(entries, header=None, indent=0):
                 lines.append(body.rstrip('\n'))
             lines.append('%s}' % pad)
         else:
+            _check_line('Dovecot setting %s' % key, str(value))
             lines.append('%s%s = %s' % (pad, key, _quote(value)))
     return '\n'.join(lines) + '\n' if lines else ''

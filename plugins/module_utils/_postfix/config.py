@@ -5,6 +5,10 @@
 
 Nothing here touches a host. Edits keep every line the caller does not manage byte-identical,
 so comments and unmanaged settings survive.
+
+Everything rendered into either file is checked to stay on its own line and in its own field: a
+newline in a value would otherwise start a new main.cf parameter or master.cf service (a new
+listener), and an unbalanced brace in master.cf would swallow or split arguments.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import unicodedata
 
 # Parameters whose change Postfix only honours after "postfix stop; postfix start" (postconf(5)).
 RESTART_PARAMETERS = frozenset((
@@ -25,11 +30,75 @@ RESTART_PARAMETERS = frozenset((
 SERVICE_TYPES = ('inet', 'unix', 'unix-dgram', 'fifo', 'pass')
 SERVICE_FLAG_FIELDS = ('private', 'unprivileged', 'chroot', 'wakeup', 'process_limit')
 
-_PARAMETER_NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
+# \Z, not $: "$" also matches before a final newline. Postfix expands $name only for these
+# characters, so a parameter outside them could never be referenced anyway.
+_PARAMETER_NAME = re.compile(r'\A[A-Za-z0-9_]+\Z')
+_FLAG = re.compile(r'\A[yn-]\Z')
+_WAKEUP = re.compile(r'\A(?:-|[0-9]+\??)\Z')
+_PROCESS_LIMIT = re.compile(r'\A(?:-|[0-9]+)\Z')
+FIELD_RULES = {
+    'private': (_FLAG, 'y, n or -'),
+    'unprivileged': (_FLAG, 'y, n or -'),
+    'chroot': (_FLAG, 'y, n or -'),
+    'wakeup': (_WAKEUP, 'seconds (digits, optionally followed by ?) or -'),
+    'process_limit': (_PROCESS_LIMIT, 'a number or -'),
+}
+# Unicode categories that end or break a line somewhere: control characters (newline, carriage
+# return, tab, NUL, DEL, NEL...) and the line/paragraph separators Python's splitlines() honours.
+_LINE_BREAKING = ('Cc', 'Zl', 'Zp')
+_ESCAPES = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
 
 class ConfigError(ValueError):
     """Input that cannot be turned into a valid Postfix configuration."""
+
+
+def _breaks_line(char):
+    return unicodedata.category(char) in _LINE_BREAKING
+
+
+def shown(text):
+    """`text` quoted on one line for an error message, control characters escaped."""
+    out = []
+    for char in text:
+        if not _breaks_line(char):
+            out.append(char)
+        elif char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        else:
+            out.append('\\x%02x' % ord(char) if ord(char) < 0x100 else '\\u%04x' % ord(char))
+    return '"%s"' % ''.join(out)
+
+
+def check_line(what, text):
+    """Refuse `text` if it would not stay on one line of a config file; `what` names it."""
+    if any(_breaks_line(char) for char in text):
+        raise ConfigError('%s must be a single line without control characters, got %s'
+                          % (what, shown(text)))
+    return text
+
+
+def check_braces(what, text):
+    """Refuse unbalanced braces: master.cf groups arguments by "{" and "}" wherever they stand,
+    so a stray one would swallow the following arguments or close a group early."""
+    depth = 0
+    for char in text:
+        if char == '{':
+            depth += 1
+        elif char == '}':
+            depth -= 1
+            if depth < 0:
+                break
+    if depth != 0:
+        raise ConfigError('%s must not contain unbalanced braces, got %s' % (what, shown(text)))
+    return text
+
+
+def check_parameter_name(what, name):
+    if not isinstance(name, str) or not _PARAMETER_NAME.match(name):
+        raise ConfigError('%s: %s is not a Postfix parameter name (letters, digits and _ only)'
+                          % (what, shown(str(name))))
+    return name
 
 
 def normalize_value(value):
@@ -46,6 +115,12 @@ def normalize_value(value):
     return ' '.join(str(value).split())
 
 
+def _physical_lines(text):
+    """Lines as Postfix reads them: only "\n" ends one (splitlines() would also split at "\r",
+    form feeds and Unicode separators, and so see entries Postfix does not)."""
+    return re.findall(r'[^\n]*\n|[^\n]+', text)
+
+
 def _logical_lines(text):
     """Split config text into blocks of physical lines.
 
@@ -56,7 +131,7 @@ def _logical_lines(text):
     """
     blocks = []
     held = []   # comment/blank lines that may sit inside an entry still being continued
-    for line in text.splitlines(True):
+    for line in _physical_lines(text):
         stripped = line.strip()
         if not stripped or stripped.startswith('#'):
             held.append(line)
@@ -96,16 +171,30 @@ def parse_postconf(text):
     return values
 
 
-def desired_parameters(parameters):
-    """Validate and normalise the module's `parameters` option; None means "remove"."""
+def desired_value(what, value):
+    """The main.cf text of a value given by a caller, refusing what cannot be one line.
+
+    Checked before normalize_value, which folds every whitespace run, newlines included, into one
+    space: a value "a\\nrelayhost = x" would otherwise silently become "a relayhost = x".
+    """
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    if isinstance(value, (list, tuple)):
+        return ', '.join(desired_value('%s[%d]' % (what, index), item) for index, item in enumerate(value))
+    if value is None or isinstance(value, dict):
+        raise ConfigError('%s must be a string, number, boolean or list of them' % what)
+    if not isinstance(value, str):
+        value = str(value)
+    check_line(what, value)
+    return normalize_value(value)
+
+
+def desired_parameters(parameters, option='parameters'):
+    """Validate and normalise the module's `parameters` (or `defaults`) option; None means "remove"."""
     result = {}
     for name, value in (parameters or {}).items():
-        if not _PARAMETER_NAME.match(name):
-            raise ConfigError("parameters: '%s' is not a valid Postfix parameter name" % name)
-        normalized = normalize_value(value)
-        if normalized is not None and '\n' in normalized:
-            raise ConfigError("parameters: value of '%s' must be a single line" % name)
-        result[name] = normalized
+        check_parameter_name(option, name)
+        result[name] = None if value is None else desired_value('%s: %s' % (option, name), value)
     return result
 
 
@@ -145,6 +234,8 @@ def edit_main_cf(text, changes):
 
 
 def _render_parameter(name, value):
+    check_parameter_name('main.cf', name)
+    check_line('main.cf: %s' % name, value)
     return '%s = %s\n' % (name, value)
 
 
@@ -246,16 +337,69 @@ def parse_master_cf(text):
     return services
 
 
+def _service_label(spec):
+    """How messages name a service the caller gave: "name/type", control characters escaped."""
+    name = spec.get('name')
+    if isinstance(name, str) and not any(_breaks_line(char) for char in name):
+        return '%s/%s' % (name, spec.get('type'))
+    return '%s (type %s)' % (shown(str(name)), spec.get('type'))
+
+
+def _check_argument(what, arg):
+    """One command argument: on its line, braces balanced, and no "-o", which would be an override
+    that escapes the parameter-name check (overrides go in `options`)."""
+    check_line(what, arg)
+    check_braces(what, arg)
+    if arg.startswith('-o'):
+        raise ConfigError('%s must not be a -o override (give those in options), got %s' % (what, shown(arg)))
+    return arg
+
+
+def _check_service_name(spec):
+    name = spec.get('name')
+    label = _service_label(spec)
+    if not isinstance(name, str) or not name:
+        raise ConfigError('services: every service needs a name')
+    check_line('services: %s: name' % label, name)
+    if re.search(r'\s', name):
+        raise ConfigError('services: %s: name must not contain whitespace' % label)
+    # A line starting with "#" is a comment: the entry would vanish and its "-o" lines would be
+    # read as part of the service above it.
+    if name.startswith('#'):
+        raise ConfigError('services: %s: name must not start with "#"' % label)
+    check_braces('services: %s: name' % label, name)
+
+
+def _check_service_spec(spec):
+    """Refuse every field of a module service spec that could leave its place in master.cf."""
+    if spec.get('type') not in SERVICE_TYPES:
+        raise ConfigError("services: type of %s must be one of %s"
+                          % (shown(str(spec.get('name'))), ', '.join(SERVICE_TYPES)))
+    _check_service_name(spec)
+    where = 'services: %s' % service_key(spec)
+    for field, (pattern, allowed) in FIELD_RULES.items():
+        value = spec.get(field)
+        if value is not None and not pattern.match(str(value)):
+            raise ConfigError('%s: %s must be %s, got %s' % (where, field, allowed, shown(str(value))))
+    if spec.get('command') is not None:
+        words = check_line('%s: command' % where, spec['command']).split(' ')
+        for word in words:
+            _check_argument('%s: command' % where, word)
+    for index, arg in enumerate(spec.get('args') or []):
+        _check_argument('%s: args[%d]' % (where, index), arg)
+    for name, value in (spec.get('options') or {}).items():
+        check_parameter_name('%s: options' % where, name)
+        text = desired_value('%s: options: %s' % (where, name), value)
+        check_braces('%s: options: %s' % (where, name), text)
+
+
 def desired_service(spec, current):
     """Merge a module service spec onto the current entry (or defaults for a new one).
 
     Fields the spec leaves unset keep their current value, so only what the caller names changes.
+    A command given with arguments ("pipe flags=R ...") sets them, followed by the spec's args.
     """
-    if spec.get('type') not in SERVICE_TYPES:
-        raise ConfigError("services: type of '%s' must be one of %s"
-                          % (spec.get('name'), ', '.join(SERVICE_TYPES)))
-    if not spec.get('name') or re.search(r'\s', spec['name']):
-        raise ConfigError('services: every service needs a name without whitespace')
+    _check_service_spec(spec)
     base = dict(current) if current else {
         'name': spec['name'], 'type': spec['type'], 'command': None, 'args': [], 'options': {},
         'private': '-', 'unprivileged': '-', 'chroot': '-', 'wakeup': '-', 'process_limit': '-',
@@ -264,27 +408,50 @@ def desired_service(spec, current):
     for field in SERVICE_FLAG_FIELDS:
         if spec.get(field) is not None:
             result[field] = str(spec[field])
-    if spec.get('command'):
-        result['command'] = spec['command']
-    if spec.get('args') is not None:
-        result['args'] = list(spec['args'])
+    words = [word for word in (spec.get('command') or '').split(' ') if word]
+    if words:
+        result['command'] = words[0]
+    if len(words) > 1 or spec.get('args') is not None:
+        result['args'] = words[1:] + list(spec.get('args') or [])
     if spec.get('options') is not None:
-        result['options'] = dict((name, normalize_value(value))
+        result['options'] = dict((name, desired_value(name, value))
                                  for name, value in spec['options'].items())
     if not result['command']:
         raise ConfigError("services: new service '%s' needs a command" % service_key(result))
     return result
 
 
+def _rendered_argument(what, arg):
+    check_line(what, arg)
+    check_braces(what, arg)
+    # Grouped in braces when whitespace, emptiness or a leading brace would change how it splits.
+    if not arg or arg.startswith('{') or re.search(r'\s', arg):
+        return '{ %s }' % arg
+    return arg
+
+
 def render_service(service):
-    """Render one master.cf entry, one "-o" override per continuation line."""
+    """Render one master.cf entry, one "-o" override per continuation line.
+
+    Refuses (ConfigError) any field that would not stay in its place: whoever built the entry.
+    """
+    where = 'master.cf: %s' % shown(service_key(service))
+    for field in ('name', 'type', 'command') + SERVICE_FLAG_FIELDS:
+        check_line('%s: %s' % (where, field), service[field])
+        if not service[field] or re.search(r'\s', service[field]):
+            raise ConfigError('%s: %s must be one word, got %s' % (where, field, shown(service[field])))
+    if service['name'].startswith('#'):
+        raise ConfigError('%s: name must not start with "#"' % where)
     head = [service['name'], service['type']]
     head.extend(service[field] for field in SERVICE_FLAG_FIELDS)
-    head.append(service['command'])
-    head.extend('{ %s }' % arg if re.search(r'\s', arg) else arg for arg in service['args'])
+    head.append(_rendered_argument('%s: command' % where, service['command']))
+    head.extend(_rendered_argument('%s: args' % where, arg) for arg in service['args'])
     lines = ['  '.join(head[:2]) + '  ' + '  '.join(head[2:7]) + '  ' + ' '.join(head[7:])]
     for name, value in service['options'].items():
-        if re.search(r'\s', value) or not value:
+        check_parameter_name('%s: options' % where, name)
+        check_line('%s: options: %s' % (where, name), value)
+        check_braces('%s: options: %s' % (where, name), value)
+        if re.search(r'\s', value) or not value or value.startswith('{'):
             lines.append('  -o { %s = %s }' % (name, value))
         else:
             lines.append('  -o %s=%s' % (name, value))

@@ -100,3 +100,24 @@ def test_parse_unquotes_values():
     config = _dovecot.parse_config('a = "x \\"y\\" \\\\z"\nb = plain\n')
     assert config['a'] == 'x "y" \\z'
     assert config['b'] == 'plain'
+
+
+# Issue 10: a value holding a newline would add settings of its own (a bind password
+# "x\nauth_bind = no" would be two settings); the renderer refuses it, naming only the key.
+@pytest.mark.parametrize('value', ['x\nauth_bind = no', 'x\r', 'x\x00', 'x\u2028y', 'x\x85y'])
+def test_render_refuses_values_that_are_not_one_line(value):
+    with pytest.raises(_dovecot.ConfigError, match='ldap_auth_dn_password must be a single line') as caught:
+        _dovecot.render([('passdb ldap', [('ldap_auth_dn_password', value)])])
+    assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize('key', ['a\nb', 'a { b', 'a = b', 'a#'])
+def test_render_refuses_bad_keys(key):
+    with pytest.raises(_dovecot.ConfigError):
+        _dovecot.render([(key, 'x')])
+
+
+def test_render_quotes_a_leading_file_marker():
+    # Unquoted, "<path" makes Dovecot read the value from that file.
+    assert _dovecot.render([('ldap_auth_dn_password', '</etc/shadow')]) == 'ldap_auth_dn_password = "</etc/shadow"\n'
+    assert _dovecot.parse_config('a = "</etc/shadow"\n') == {'a': '</etc/shadow'}

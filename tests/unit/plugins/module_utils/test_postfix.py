@@ -89,7 +89,7 @@ def test_edit_main_cf_handles_missing_final_newline():
 
 
 def test_desired_parameters_rejects_bad_names():
-    with pytest.raises(_postfix.ConfigError, match="not a valid Postfix parameter name"):
+    with pytest.raises(_postfix.ConfigError, match="not a Postfix parameter name"):
         _postfix.desired_parameters({'bad name': 'x'})
 
 
@@ -191,3 +191,160 @@ def test_arguments_with_spaces_keep_their_braces():
     service = _postfix.parse_master_cf(text)['x/unix']
     assert service['args'] == ['flags=R', 'argv=/usr/bin/filter -f', '${sender}']
     assert _postfix.parse_master_cf(_postfix.render_service(service)) == {'x/unix': service}
+
+
+# Issue 10: nothing a caller gives may leave its line (main.cf) or its field (master.cf).
+
+@pytest.mark.parametrize('value', [
+    'a\nrelayhost = x',         # folded into one value before the fix
+    'a\rrelayhost = x',
+    'permit_mynetworks\n',      # what a YAML ">" block scalar gives
+    'a\x00b',
+    'a\tb',
+    'a\x7fb',
+    'a\x85b',                   # NEL
+    'a\u2028b',                 # Unicode line separator
+    ['permit_mynetworks', 'reject\nrelayhost = x'],
+])
+def test_desired_parameters_refuses_values_that_are_not_one_line(value):
+    with pytest.raises(_postfix.ConfigError, match='smtpd_relay_restrictions') as caught:
+        _postfix.desired_parameters({'smtpd_relay_restrictions': value})
+    assert 'single line' in str(caught.value)
+    assert not any(char in str(caught.value) for char in '\n\r\x00\x85\u2028')
+
+
+@pytest.mark.parametrize('name', ['bad name', 'a.b', 'a-b', 'relayhost\n', 'a\nb', '', 'a=b', 1])
+def test_desired_parameters_refuses_names_outside_letters_digits_underscore(name):
+    with pytest.raises(_postfix.ConfigError, match='not a Postfix parameter name'):
+        _postfix.desired_parameters({name: 'x'})
+
+
+def test_desired_parameters_names_the_option_and_refuses_non_scalars():
+    with pytest.raises(_postfix.ConfigError, match='^defaults: biff must be'):
+        _postfix.desired_parameters({'biff': {'a': 1}}, 'defaults')
+    assert _postfix.desired_parameters({'biff': None, 'x_y': [True, 2, 'z']}) == {'biff': None, 'x_y': 'yes, 2, z'}
+
+
+def test_main_cf_renderer_refuses_a_newline_whoever_gives_it():
+    # Settings areas hand their parameters straight to edit_main_cf.
+    with pytest.raises(_postfix.ConfigError, match='main.cf: inet_interfaces'):
+        _postfix.edit_main_cf(MAIN_CF, {'inet_interfaces': '127.0.0.1\nrelayhost = x'})
+    with pytest.raises(_postfix.ConfigError, match='not a Postfix parameter name'):
+        _postfix.edit_main_cf(MAIN_CF, {'a\nrelayhost': 'x'})
+
+
+def test_only_newline_ends_a_line_as_for_postfix():
+    text = '# note\u2028relayhost = x\nbiff = no\x0cx = y\n'
+    assert _postfix.parse_main_cf(text) == {'biff': 'no x = y'}
+    assert _postfix.edit_main_cf(text, {}) == text
+
+
+def _spec(**fields):
+    spec = {'name': 'submission', 'type': 'inet', 'command': 'smtpd'}
+    spec.update(fields)
+    return spec
+
+
+@pytest.mark.parametrize('field, value', [
+    ('private', 'n - y - - smtpd\n2526 inet n'),
+    ('private', 'yes'),
+    ('private', ''),
+    ('unprivileged', 'n\n'),
+    ('chroot', 'False'),
+    ('wakeup', '60\n2526 inet'),
+    ('wakeup', '?'),
+    ('wakeup', '1m'),
+    ('process_limit', '10 smtpd'),
+    ('process_limit', '-1'),
+])
+def test_desired_service_refuses_bad_flag_fields(field, value):
+    with pytest.raises(_postfix.ConfigError, match='services: submission/inet: %s must be' % field):
+        _postfix.desired_service(_spec(**{field: value}), None)
+
+
+@pytest.mark.parametrize('field, value', [
+    ('private', 'y'), ('unprivileged', 'n'), ('chroot', '-'),
+    ('wakeup', '60'), ('wakeup', '300?'), ('wakeup', '-'), ('process_limit', '100'), ('process_limit', 0),
+])
+def test_desired_service_accepts_good_flag_fields(field, value):
+    assert _postfix.desired_service(_spec(**{field: value}), None)[field] == str(value)
+
+
+@pytest.mark.parametrize('name, message', [
+    ('2525\n', 'name must be a single line'),
+    ('smtp 2525', 'whitespace'),
+    ('#2525', 'must not start with "#"'),
+    ('{2525', 'unbalanced braces'),
+    ('', 'needs a name'),
+])
+def test_desired_service_refuses_bad_names(name, message):
+    with pytest.raises(_postfix.ConfigError, match=message) as caught:
+        _postfix.desired_service(_spec(name=name), None)
+    assert '\n' not in str(caught.value)
+
+
+@pytest.mark.parametrize('fields, message', [
+    ({'command': 'smtpd\n2525 inet n - y - - smtpd'}, 'command must be a single line'),
+    ({'command': 'smtpd -o smtpd_tls_security_level=none'}, 'command must not be a -o override'),
+    ({'command': 'smtpd { -v'}, 'command must not contain unbalanced braces'),
+    ({'args': ['-v', '-osmtpd_sasl_auth_enable=no']}, r'args\[1\] must not be a -o override'),
+    ({'args': ['a } -o { smtpd_tls_security_level = none']}, r'args\[0\] must not contain unbalanced'),
+    ({'args': ['a\nb']}, r'args\[0\] must be a single line'),
+    ({'options': {'syslog_name=x\n2527 inet n - n - - smtpd\n  -o a': 'b'}}, 'options: .* not a Postfix parameter name'),
+    ({'options': {'syslog_name=x': 'b'}}, 'options: "syslog_name=x" is not a Postfix parameter name'),
+    ({'options': {'syslog_name': 'x\n2527 inet n - n - - smtpd'}}, 'options: syslog_name must be a single line'),
+    ({'options': {'syslog_name': 'x } -o { smtpd_tls_security_level = none'}}, 'options: syslog_name must not contain unbalanced'),
+    ({'options': {'syslog_name': ['a', 'b\nc']}}, r'options: syslog_name\[1\] must be a single line'),
+])
+def test_desired_service_refuses_fields_that_would_leave_their_place(fields, message):
+    with pytest.raises(_postfix.ConfigError, match='services: submission/inet: ' + message):
+        _postfix.desired_service(_spec(**fields), None)
+
+
+def test_desired_service_command_with_arguments_sets_them_once():
+    current = _postfix.parse_master_cf('x unix - n n - - pipe\n  flags=R user=nobody\n')['x/unix']
+    wanted = _postfix.desired_service({'name': 'x', 'type': 'unix', 'command': 'pipe  flags=F'}, current)
+    assert (wanted['command'], wanted['args']) == ('pipe', ['flags=F'])
+    wanted = _postfix.desired_service({'name': 'x', 'type': 'unix', 'command': 'pipe flags=F',
+                                       'args': ['argv=/bin/true']}, current)
+    assert wanted['args'] == ['flags=F', 'argv=/bin/true']
+    # Applied to its own result, nothing changes.
+    again = _postfix.desired_service({'name': 'x', 'type': 'unix', 'command': 'pipe flags=F',
+                                      'args': ['argv=/bin/true']}, wanted)
+    assert again == wanted
+    # Without arguments in the command, the current ones stay.
+    assert _postfix.desired_service({'name': 'x', 'type': 'unix', 'command': 'pipe'}, current)['args'] == \
+        ['flags=R', 'user=nobody']
+
+
+def test_option_values_with_spaces_and_braces_round_trip():
+    spec = _spec(options={'smtpd_client_restrictions': 'permit_sasl_authenticated, reject',
+                          'smtpd_milters': '{ inet:localhost:11332, default_action=accept }',
+                          'smtpd_banner': '{x}', 'milter_macro_v': ''},
+                 args=['', '{a}', 'b c'])
+    service = _postfix.desired_service(spec, None)
+    rendered = _postfix.render_service(service)
+    assert '  -o { smtpd_client_restrictions = permit_sasl_authenticated, reject }\n' in rendered
+    assert '  -o { smtpd_banner = {x} }\n' in rendered
+    assert _postfix.parse_master_cf(rendered) == {'submission/inet': service}
+
+
+@pytest.mark.parametrize('field, value', [
+    ('name', '2525\n2526'), ('type', 'inet\n'), ('command', 'smtpd\n2526 inet n - n - - smtpd'),
+    ('command', 'smtpd -v'), ('private', 'n - y'), ('wakeup', ''),
+])
+def test_master_cf_renderer_refuses_fields_that_leave_their_place(field, value):
+    # Settings areas hand services straight to edit_master_cf.
+    service = _postfix.parse_master_cf(MASTER_CF)['smtp/inet']
+    with pytest.raises(_postfix.ConfigError, match='master.cf: .*%s' % field):
+        _postfix.render_service(dict(service, **{field: value}))
+
+
+@pytest.mark.parametrize('change', [
+    {'args': ['a\nb']}, {'args': ['a}']}, {'options': {'a\nb': 'c'}}, {'options': {'syslog_name': 'x\ny'}},
+    {'options': {'syslog_name': 'x }'}},
+])
+def test_master_cf_renderer_refuses_arguments_and_options_that_leave_their_place(change):
+    service = _postfix.parse_master_cf(MASTER_CF)['smtp/inet']
+    with pytest.raises(_postfix.ConfigError, match='master.cf: "smtp/inet"'):
+        _postfix.edit_master_cf(MASTER_CF, {'smtp/inet': dict(service, **change)})

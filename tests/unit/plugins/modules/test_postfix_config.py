@@ -4,6 +4,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+
+from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
 from ansible_collections.mailroom.server.plugins.modules import postfix_config
 
 TEXTS = {
@@ -45,3 +48,40 @@ def test_checked_names_cover_service_overrides():
     after = {'parameters': {'a': '1', 'b': None},
              'services': {'x/inet': {'options': {'smtpd_c': 'yes'}}, 'y/inet': None}}
     assert postfix_config.checked_names(after) == {'a', 'smtpd_c'}
+
+
+# Issue 10: each of these staged, passed `postfix check` and opened a listener before the fix.
+MASTER_WITH_SUBMISSION = {
+    'main.cf': TEXTS['main.cf'],
+    'master.cf': ('smtp inet n - y - - smtpd\n'
+                  'submission inet n - y - - smtpd\n'
+                  '  -o syslog_name=postfix/submission\n'
+                  '  -o smtpd_tls_security_level=encrypt\n'),
+}
+INJECTIONS = [
+    pytest.param({'name': 'submission', 'type': 'inet', 'command': 'smtpd\n2525 inet n - y - - smtpd'},
+                 'submission/inet: command', id='newline-in-command'),
+    pytest.param({'name': 'submission', 'type': 'inet',
+                  'options': {'syslog_name=x\n2527 inet n - n - - smtpd\n  -o a': 'b'}},
+                 'submission/inet: options', id='newline-in-option-name'),
+    pytest.param({'name': 'submission', 'type': 'inet', 'private': 'n - y - - smtpd\n2526 inet n'},
+                 'submission/inet: private', id='newline-in-flag'),
+]
+
+
+@pytest.mark.parametrize('spec, where', INJECTIONS)
+def test_injection_into_master_cf_is_refused_before_staging(spec, where):
+    with pytest.raises(_postfix.ConfigError) as caught:
+        postfix_config.plan(MASTER_WITH_SUBMISSION, {}, {}, [spec])
+    assert where in str(caught.value)
+    # The message shows the bad value escaped, on one line.
+    assert '\n' not in str(caught.value)
+
+
+@pytest.mark.parametrize('option', ['parameters', 'defaults'])
+def test_multi_line_parameter_value_is_refused(option):
+    given = {'smtpd_banner': 'a\nrelayhost = x'}
+    args = {'parameters': {}, 'defaults': {}}
+    args[option] = given
+    with pytest.raises(_postfix.ConfigError, match="%s: smtpd_banner" % option):
+        postfix_config.plan(TEXTS, args['parameters'], args['defaults'], [])
