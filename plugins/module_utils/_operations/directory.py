@@ -73,8 +73,14 @@ def normalise(account_type, given, current=None):
     result = dict((name, None) for name in DIRECTORY_OPTIONS)
     if current:
         result.update(current)
-    result.update((name, value) for name, value in (given or {}).items()
-                  if name in DIRECTORY_OPTIONS and value is not None)
+    given = dict((name, value) for name, value in (given or {}).items()
+                 if name in DIRECTORY_OPTIONS and value is not None)
+    if current and 'uri' in given and 'starttls' not in given and current.get('uri') \
+            and uses_ldaps(dict(uri=given['uri'])) != uses_ldaps(current):
+        # A new scheme without a word on StartTLS: the kept value was made for the old one.
+        # Kept, ldaps:// -> ldap:// would bind in cleartext and ldap:// -> ldaps:// be refused.
+        result['starttls'] = None
+    result.update(given)
     if not result['user_filter']:
         result['user_filter'] = FLAVOURS[account_type].default_filter
     missing = [name for name in REQUIRED if not result[name]]

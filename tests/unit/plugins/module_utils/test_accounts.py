@@ -210,3 +210,22 @@ def test_certificate_policy_and_starttls_of_every_rendering(uri, starttls, expec
     assert ('-ZZ' in argv) is expected            # -ZZ: StartTLS must succeed, not merely be tried
     assert '-Z' not in argv
     assert environment == {'LDAPREFERRALS': 'off', 'LDAPTLS_REQCERT': 'demand', 'LDAPTLS_CACERT': '/etc/ssl/ca.pem'}
+
+
+@pytest.mark.parametrize('before, after, expected', [
+    ('ldap://ldap.example.test', 'ldaps://ldap.example.test', False),
+    ('ldaps://ldap.example.test', 'ldap://ldap.example.test', True),
+    ('ldap://ldap.example.test', 'ldap://other.example.test', True),
+])
+def test_a_new_uri_scheme_alone_brings_its_own_tls(before, after, expected):
+    """A later run that changes only the URI's scheme: StartTLS follows the new scheme, never
+    the value derived for the old one (ldaps -> ldap would otherwise bind in cleartext)."""
+    current = {'account_type': 'ldap', 'directory': _directory.normalise('ldap', dict(LDAP_DIR, uri=before))}
+    wanted = _accounts.desired(current, {'account_type': None, 'directory': {'uri': after}}, state(LOCAL_24, '2.4'))
+    assert wanted['directory']['starttls'] is expected
+
+
+def test_starttls_turned_off_stays_off_while_the_scheme_stays():
+    first = _directory.normalise('ldap', dict(LDAP_DIR, starttls=False))
+    assert _directory.normalise('ldap', {'bind_password': 'new'}, first)['starttls'] is False
+    assert _directory.normalise('ldap', {'uri': 'ldap://other.example.test'}, first)['starttls'] is False
