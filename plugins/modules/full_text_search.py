@@ -104,22 +104,17 @@ restart_required:
   type: bool
 '''
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils._areas import full_text_search as _full_text_search
-from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
 
 def main():
-    argument_spec = dict(_full_text_search.ARGUMENT_SPEC)
-    argument_spec.update(_settings.activation_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    options = dict((name, module.params[name]) for name in _full_text_search.OPTIONS)
-    module_dir = _full_text_search.MODULE_DIR
-    facts = {'modules': os.listdir(module_dir) if os.path.isdir(module_dir) else []}
-    _settings.run(module, [(_full_text_search, options)], facts=facts)
+    areas = (registry.FULL_TEXT_SEARCH,)
+    module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    runner.run(module, runner.area_requests(module.params, areas), registry.ALL)
 
 
 if __name__ == '__main__':

@@ -85,16 +85,14 @@ restart_required:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils._areas import imap_pop3 as _imap_pop3
-from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
 
 def main():
-    argument_spec = dict(_imap_pop3.ARGUMENT_SPEC)
-    argument_spec.update(_settings.activation_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    options = dict((name, module.params[name]) for name in _imap_pop3.OPTIONS)
-    _settings.run(module, [(_imap_pop3, options)])
+    areas = (registry.IMAP_POP3,)
+    module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    runner.run(module, runner.area_requests(module.params, areas), registry.ALL)
 
 
 if __name__ == '__main__':

@@ -65,17 +65,14 @@ restart_required:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts as _host_facts
-from ansible_collections.mailroom.server.plugins.module_utils._areas import network_interface as _network_interface
-from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
 
 def main():
-    argument_spec = dict(_network_interface.ARGUMENT_SPEC)
-    argument_spec.update(_settings.activation_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    _settings.run(module, [(_network_interface, dict(interface=module.params['interface']))],
-                  facts=_host_facts.gather(module))
+    areas = (registry.NETWORK_INTERFACE,)
+    module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    runner.run(module, runner.area_requests(module.params, areas), registry.ALL)
 
 
 if __name__ == '__main__':

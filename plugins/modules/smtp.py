@@ -168,36 +168,14 @@ restart_required:
 
 from ansible.module_utils.basic import AnsibleModule
 
-import pwd
-
-from ansible_collections.mailroom.server.plugins.module_utils._areas import account_type as _accounts
-from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
-from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts as _host_facts
-from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
-from ansible_collections.mailroom.server.plugins.module_utils._areas import smtp as _smtp
-
-
-def account_facts():
-    """The stored directory settings and the vmail user's (uid, gid), if it exists."""
-    facts = {'accounts_state': _accounts.load_state(_atomic_file.read_text(_accounts.STATE_FILE))}
-    try:
-        entry = pwd.getpwnam('vmail')
-        facts['vmail'] = (entry.pw_uid, entry.pw_gid)
-    except KeyError:
-        facts['vmail'] = None
-    return facts
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
 
 def main():
-    argument_spec = dict(_smtp.ARGUMENT_SPEC)
-    argument_spec.update(_accounts.ARGUMENT_SPEC)
-    argument_spec.update(_settings.activation_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    facts = _host_facts.gather(module)
-    facts.update(account_facts())
-    requests = [(_smtp, dict((name, module.params[name]) for name in _smtp.OPTIONS)),
-                (_accounts, dict((name, module.params[name]) for name in _accounts.OPTIONS + ('migrate_mail',)))]
-    _settings.run(module, requests, facts=facts)
+    areas = (registry.SMTP, registry.ACCOUNT_TYPE)
+    module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    runner.run(module, runner.area_requests(module.params, areas, optional=(registry.ACCOUNT_TYPE,)), registry.ALL)
 
 
 if __name__ == '__main__':

@@ -62,15 +62,14 @@ restart_required:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import runner as _settings
-from ansible_collections.mailroom.server.plugins.module_utils._areas import tls_profile as _tls_profile
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
 
 def main():
-    argument_spec = dict(_tls_profile.ARGUMENT_SPEC)
-    argument_spec.update(_settings.activation_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    _settings.run(module, [(_tls_profile, dict(profile=module.params['profile']))])
+    areas = (registry.TLS_PROFILE,)
+    module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    runner.run(module, runner.area_requests(module.params, areas), registry.ALL)
 
 
 if __name__ == '__main__':

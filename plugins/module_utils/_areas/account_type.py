@@ -20,18 +20,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import pwd
 
 from ansible_collections.mailroom.server.plugins.module_utils._operations import account_migration as _account_migration
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._operations import directory as _directory
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
-from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
-    DOVECOT,
-    POSTFIX,
-    ManagedFile,
-    Plan,
-    SettingsError,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, POSTFIX, FollowUp, ManagedFile, Plan
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 from ansible_collections.mailroom.server.plugins.module_utils._operations.directory import DOMAIN, LDAP, LOCAL
 
 NAME = 'accounts'
@@ -62,6 +59,16 @@ LOCAL_RECIPIENTS = 'hash:/etc/postfix/mailroom-local-recipients $alias_maps'
 DIRECTORY_RECIPIENTS = 'proxy:ldap:%s $alias_maps' % POSTFIX_TABLE
 DEFAULT_LOCAL_UIDS = (1000, 60000)
 MASK = '********'
+
+
+def facts():
+    """The stored directory settings and the vmail user's (uid, gid), if it exists."""
+    try:
+        entry = pwd.getpwnam('vmail')
+        vmail = (entry.pw_uid, entry.pw_gid)
+    except KeyError:
+        vmail = None
+    return {'accounts_state': load_state(atomic_file.read_text(STATE_FILE)), 'vmail': vmail}
 
 
 def load_state(text):
@@ -120,6 +127,9 @@ def public(settings):
 def desired(current, options, state):
     account_type = options.get('account_type') or current['account_type']
     given = options.get('directory')
+    if given and given.get('bind_password') == MASK:
+        # settings_info's masked password, fed back: the password stays as it is.
+        given = dict(given, bind_password=None)
     if options.get('migrate_mail') and account_type == LOCAL and current['account_type'] != LOCAL:
         raise SettingsError(
             'migrate_mail moves mail from local accounts into a directory, or between directories; '
@@ -171,7 +181,7 @@ def plan(wanted, state):
                                          render_dovecot_args(account_type, wanted['directory']), DOVECOT))
     text = render_dovecot(wanted, state.dialect, uids, state.facts.get('vmail'))
     return Plan(postfix_parameters=parameters, dovecot_text=text, files=files,
-                postfix_action=_daemon.RELOAD, dovecot_action=_daemon.RESTART)
+                postfix_action=activation.RELOAD, dovecot_action=activation.RESTART)
 
 
 def render_postfix_table(account_type, directory):
@@ -281,41 +291,28 @@ def render_dovecot(settings, dialect, uids, vmail):
         'Changes made here by hand are replaced on its next change.' % account_type))
 
 
-def preflight(module, current, wanted, state):
+def preflight(host, current, wanted, state):
     """Prove the directory works - connect, bind, look one user up - before anything changes."""
-    if wanted['account_type'] == LOCAL:
-        return
-    try:
-        state.facts['directory_user_found'] = _directory.probe(
-            module, wanted['account_type'], wanted['directory'])
-    except ValueError as exc:
-        raise SettingsError('account_type %s: the directory does not work, nothing was changed: %s'
-                            % (wanted['account_type'], exc))
+    if wanted['account_type'] == LOCAL or wanted == current:
+        return {}
+    return {'directory_user_found': _directory.probe(host, wanted['account_type'], wanted['directory'])}
 
 
-def follow_up(module, current, wanted, state, result):
+def follow_up(host, current, wanted, state, outcome):
     """Move mail to the new accounts when asked (migrate_mail), once the new type is live."""
-    extra = {}
-    if state.facts.get('directory_user_found'):
-        extra['directory_user_found'] = state.facts['directory_user_found']
-    if not module.params.get('migrate_mail') or wanted['account_type'] == LOCAL:
-        return extra
+    if not outcome['options'].get('migrate_mail') or wanted['account_type'] == LOCAL:
+        return FollowUp()
     candidates = _account_migration.sources(wanted['account_type'], local_uids(state))
-    if module.check_mode:
-        extra['migration'] = {'would_check': [user for user, _source, _type in candidates]}
-        return extra
+    if host.check_mode:
+        return FollowUp({'migration': {'would_check': [user for user, _source, _type in candidates]}})
     if current['account_type'] != wanted['account_type'] and \
-            result['activation'].get(DOVECOT) in (None, 'none'):
-        extra['migration'] = {'pending': 'the new account type is not live yet (activate: false); '
-                                         'run the module again after reloading Dovecot'}
-        return extra
-    migration = _account_migration.Migration(module, wanted['account_type'], state.facts['vmail'])
-    outcome = migration.run(candidates)
-    extra['migration'] = outcome
-    if outcome['migrated']:
-        result['changed'] = True
-    if outcome['failed']:
-        module.fail_json(msg='mail of %d users could not be migrated (their mail stays where it was): %s'
-                         % (len(outcome['failed']), '; '.join('%s: %s' % item for item in sorted(outcome['failed'].items()))),
-                         **dict(result, **extra))
-    return extra
+            outcome['activation'].get(DOVECOT) in (None, 'none'):
+        return FollowUp({'migration': {'pending': 'the new account type is not live yet (activate: false); '
+                                                  'run the module again after reloading Dovecot'}})
+    migration = _account_migration.Migration(host, wanted['account_type'], state.facts['vmail'])
+    moved = migration.run(candidates)
+    failure = None
+    if moved['failed']:
+        failure = ('mail of %d users could not be migrated (their mail stays where it was): %s'
+                   % (len(moved['failed']), '; '.join('%s: %s' % item for item in sorted(moved['failed'].items()))))
+    return FollowUp({'migration': moved}, changed=bool(moved['migrated']), failure=failure)

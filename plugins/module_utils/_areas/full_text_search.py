@@ -11,14 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+import os
+
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
 from ansible_collections.mailroom.server.plugins.module_utils._operations.search_index import SearchIndexes
-from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
-    DOVECOT,
-    Plan,
-    SettingsError,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, FollowUp, Plan
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 
 NAME = 'full_text_search'
 DAEMONS = (DOVECOT,)
@@ -51,6 +50,11 @@ BACKENDS = {
     _dovecot.DIALECT_24: Backend('flatcurve', 'fts_flatcurve', 'cjk-prefix'),
 }
 GENERIC_TOKENIZERS = ['generic', 'email-address']
+
+
+def facts():
+    """The plugin files Dovecot could load."""
+    return {'modules': os.listdir(MODULE_DIR) if os.path.isdir(MODULE_DIR) else []}
 
 
 def backend(dialect):
@@ -98,7 +102,7 @@ def missing_plugins(settings, dialect, modules):
 
 def plan(wanted, state):
     """New IMAP/POP3/LMTP processes load the plugins after a reload; no restart needed."""
-    return Plan(dovecot_text=render(wanted, state.dialect), dovecot_action=_daemon.RELOAD)
+    return Plan(dovecot_text=render(wanted, state.dialect), dovecot_action=activation.RELOAD)
 
 
 def render(settings, dialect):
@@ -149,24 +153,26 @@ def coverage(settings, dialect):
             % (latin, CJK_EXACT_WORD_LENGTH, CJK_EXACT_WORD_LENGTH))
 
 
-def follow_up(module, current, wanted, state, result):
+def follow_up(host, current, wanted, state, outcome):
     """Rebuild the indexes once new terms are live; report what searching finds."""
     extra = {'backend': backend(state.dialect).name if wanted['enabled'] else 'none',
              'coverage': coverage(wanted, state.dialect), 'index_rebuild': 'not needed'}
     if not needs_rebuild(current, wanted):
-        return extra
-    if module.check_mode:
+        return FollowUp(extra)
+    if host.check_mode:
         extra['index_rebuild'] = 'would be queued'
-    elif result['activation'].get(DOVECOT) in (None, 'none'):
+        return FollowUp(extra)
+    if outcome['activation'].get(DOVECOT) in (None, 'none'):
         # The running Dovecot still uses the old terms: a rebuild now would index with them.
         extra['index_rebuild'] = 'required after the reload'
-    else:
-        outcome = SearchIndexes(module).rebuild(state.dialect)
-        extra['index_rebuild'] = outcome['mode']
-        extra['index_rebuild_users'] = outcome['users']
-        if outcome['failed']:
-            extra['index_rebuild_failed'] = outcome['failed']
-            module.warn('search indexes of %d users could not be reset; their searches may miss '
+        return FollowUp(extra)
+    rebuilt = SearchIndexes(host).rebuild(state.dialect)
+    extra['index_rebuild'] = rebuilt['mode']
+    extra['index_rebuild_users'] = rebuilt['users']
+    warnings = []
+    if rebuilt['failed']:
+        extra['index_rebuild_failed'] = rebuilt['failed']
+        warnings.append('search indexes of %d users could not be reset; their searches may miss '
                         'mail until `doveadm fts rescan` is run for them: %s'
-                        % (len(outcome['failed']), ', '.join(sorted(outcome['failed']))))
-    return extra
+                        % (len(rebuilt['failed']), ', '.join(sorted(rebuilt['failed']))))
+    return FollowUp(extra, changed=bool(rebuilt['users']), warnings=warnings)

@@ -11,13 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
-from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
-    DOVECOT,
-    Plan,
-    SettingsError,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, Plan
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 
 NAME = 'imap_pop3'
 DAEMONS = (DOVECOT,)
@@ -70,6 +67,12 @@ def read(state):
     return current
 
 
+def ports(settings, state):
+    """The ports these settings open (the role's standard ports)."""
+    return dict((port, listener.upper()) for option, _protocol, _service, listener, port in LISTENERS
+                if settings and settings[option])
+
+
 def validate(options):
     """Fail on values outside the setting's range; None means "leave as it is"."""
     limit = options.get('max_connections_per_user_ip')
@@ -96,7 +99,7 @@ def capacity(limit):
 def plan(wanted, state):
     """Dovecot reloads listener and limit changes in place (its master re-binds), no restart."""
     text = render(wanted, state.dialect, _dovecot.protocols(state.dovecot))
-    return Plan(dovecot_text=text, dovecot_action=_daemon.RELOAD)
+    return Plan(dovecot_text=text, dovecot_action=activation.RELOAD)
 
 
 def render(settings, dialect, other_protocols):

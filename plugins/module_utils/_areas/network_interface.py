@@ -14,14 +14,10 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
-from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
-    DOVECOT,
-    POSTFIX,
-    Plan,
-    SettingsError,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, POSTFIX, Plan
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 
 NAME = 'network_interface'
 DAEMONS = (POSTFIX, DOVECOT)
@@ -103,5 +99,5 @@ def plan(wanted, state):
     text = _dovecot.render([('listen', dovecot_value)], header=(
         'Managed by mailroom.server.network_interface: the addresses Dovecot listens on.'))
     return Plan(postfix_parameters={'inet_interfaces': postfix_value},
-                postfix_action=_daemon.RESTART,
-                dovecot_text=text, dovecot_action=_daemon.RESTART)
+                postfix_action=activation.RESTART,
+                dovecot_text=text, dovecot_action=activation.RESTART)

@@ -16,12 +16,9 @@ __metaclass__ = type
 import re
 import socket
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
-from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
-    POSTFIX,
-    Plan,
-    SettingsError,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import POSTFIX, Plan
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 
 NAME = 'smtp'
 DAEMONS = (POSTFIX,)
@@ -130,20 +127,25 @@ def read(state):
     )
 
 
-def port_conflict(port, services, listening_ports):
-    """Name what else uses `port`: another Postfix service, or a listener of another program."""
+def port_conflict(port, services):
+    """Name the other Postfix service on `port` (other areas and programs: the engine checks)."""
     mx = find_services(services)[0]
-    postfix_ports = set()
     for service in services.values():
-        if service['type'] != 'inet':
-            continue
-        own_port = service_port(service['name'])
-        postfix_ports.add(own_port)
-        if own_port == port and service is not mx:
+        if service['type'] == 'inet' and service is not mx and service_port(service['name']) == port:
             return 'the Postfix service "%s"' % service['name']
-    if port in listening_ports and port not in postfix_ports:
-        return 'another program listening on it'
     return None
+
+
+def ports(settings, state):
+    """The ports these settings open: none while the SMTP service is off."""
+    if not settings or not settings['enabled']:
+        return {}
+    opened = {settings['port']: 'SMTP'}
+    if settings['smtps']:
+        opened[465] = 'SMTPS'
+    if settings['starttls']:
+        opened[587] = 'submission'
+    return opened
 
 
 def desired(current, options, state):
@@ -154,8 +156,7 @@ def desired(current, options, state):
     if not low <= wanted['port'] <= high:
         raise SettingsError('port must be between %d and %d, got %d' % (low, high, wanted['port']))
     if wanted['port'] != current['port']:
-        conflict = port_conflict(wanted['port'], state.services,
-                                 state.facts.get('listening_ports', ()))
+        conflict = port_conflict(wanted['port'], state.services)
         if conflict:
             raise SettingsError('port %d is already used by %s; choose another port'
                                 % (wanted['port'], conflict))
@@ -198,4 +199,4 @@ def plan(wanted, state):
         services[_key(mx)] = new_mx
     # master(8) re-reads master.cf and master_service_disable on reload: listeners come and go.
     return Plan(postfix_parameters=parameters, postfix_services=services,
-                postfix_action=_daemon.RELOAD)
+                postfix_action=activation.RELOAD)

@@ -14,15 +14,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.config import normalize_value
-from ansible_collections.mailroom.server.plugins.module_utils._engine.runner import (
-    DOVECOT,
-    POSTFIX,
-    Plan,
-    SettingsError,
-)
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, POSTFIX, Plan
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 
 NAME = 'tls_profile'
 DAEMONS = (POSTFIX, DOVECOT)
@@ -107,4 +103,4 @@ def plan(wanted, state):
         % profile))
     # smtpd processes read TLS settings when they start; a reload replaces them.
     return Plan(postfix_parameters=postfix_parameters(profile, state.postfix),
-                postfix_action=_daemon.RELOAD, dovecot_text=text, dovecot_action=_daemon.RELOAD)
+                postfix_action=activation.RELOAD, dovecot_text=text, dovecot_action=activation.RELOAD)

@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailroom.server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Dovecot on the managed host: effective config, staged validation of an override file, commit.
+"""Dovecot on the managed host, as a daemon of the settings engine (see _engine/transaction.py).
 
 Each settings area owns one file in <config_dir>/mailroom.d/, which the imap role's dovecot.conf
 includes last. A change is first written into a copy of the whole config directory and checked
-with `doveconf`; only then does the live file change.
+with `doveconf`; files the configuration names (TLS certificate and key) must be readable, since
+`doveconf -n` passes without them while Dovecot refuses to reload or start.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,25 +15,35 @@ __metaclass__ = type
 
 import os
 import shutil
-import tempfile
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
-from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation, atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DaemonError
+from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as dovecot_config
 
 UNIT = 'dovecot'
 SETTINGS_DIR = 'mailroom.d'
+# What Dovecot logs when a reload or start finds its configuration unusable.
+ERROR_MARKERS = ('Fatal:', 'Panic:', 'Error reading configuration', 'config: Error')
+# Settings whose value names a file ("<path" in 2.3) every TLS session needs.
+FILE_SETTINGS = {
+    dovecot_config.DIALECT_23: ('ssl_cert', 'ssl_key'),
+    dovecot_config.DIALECT_24: ('ssl_server_cert_file', 'ssl_server_key_file'),
+}
 
 
-class DovecotError(_daemon.DaemonError):
+class DovecotError(DaemonError):
     """Dovecot refused a configuration; the message is Dovecot's own."""
 
 
 class DovecotHost(object):
     """The live Dovecot configuration below one config directory."""
 
-    def __init__(self, module, config_dir='/etc/dovecot'):
+    name = DOVECOT
+
+    def __init__(self, module, journal, config_dir='/etc/dovecot'):
         self.module = module
+        self.journal = journal
         self.config_dir = config_dir
         self.doveconf = module.get_bin_path('doveconf', required=True)
         self.dovecot = module.get_bin_path('dovecot', required=True, opt_dirs=['/usr/sbin'])
@@ -44,7 +55,10 @@ class DovecotHost(object):
             rc, out, err = self.module.run_command([self.dovecot, '--version'])
             if rc != 0:
                 raise DovecotError('dovecot --version failed: %s' % (err or out).strip())
-            self._dialect = _dovecot.dialect_from_version(out)
+            try:
+                self._dialect = dovecot_config.dialect_from_version(out)
+            except ValueError as exc:
+                raise DovecotError(str(exc))
         return self._dialect
 
     def settings_path(self, area):
@@ -56,7 +70,7 @@ class DovecotHost(object):
         if rc != 0:
             raise DovecotError('doveconf rejected the configuration: %s' % (err or out).strip())
         warnings = [line.strip() for line in err.splitlines() if 'Warning:' in line]
-        return _dovecot.parse_config(out), warnings
+        return dovecot_config.parse_config(out), warnings
 
     @property
     def config_file(self):
@@ -66,11 +80,27 @@ class DovecotHost(object):
         """Parsed `doveconf -n` of the live configuration."""
         return self._doveconf(self.config_file)[0]
 
-    def read_settings(self, area):
-        return _atomic_file.read_text(self.settings_path(area))
+    def read_into(self, state):
+        state.dialect = self.dialect
+        state.dovecot = self.effective()
 
-    def validate(self, texts):
-        """Check the configuration with {area: text} as the areas' files; return its parsed effect.
+    def read_settings(self, area):
+        return atomic_file.read_text(self.settings_path(area))
+
+    @staticmethod
+    def merge(named_edits):
+        return dict(named_edits)
+
+    def stage(self, edit, files=()):
+        """Validate with {area: text} as the areas' files; return ({path: text}, staged values)."""
+        changed = dict((self.settings_path(area), text) for area, text in edit.items()
+                       if text != self.read_settings(area))
+        if not changed and not files:
+            return {}, {}
+        return changed, {'dovecot': self.validate(changed, files)}
+
+    def validate(self, texts, files=()):
+        """Check the configuration with {live path: text} in place; return its parsed effect.
 
         Warnings doveconf did not give for the live configuration (such as a client_limit too low
         for the process limits under full load) are errors: the change would cause them.
@@ -79,12 +109,16 @@ class DovecotHost(object):
             raise DovecotError('%s is missing: apply the mailroom.server.imap role first'
                                % os.path.join(self.config_dir, SETTINGS_DIR))
         live_warnings = self._doveconf(self.config_file)[1]
-        stage = tempfile.mkdtemp(prefix='mailroom-dovecot-')
+        stage = self.journal.stage_dir('dovecot')
         staged_dir = os.path.join(stage, 'dovecot')
         try:
             shutil.copytree(self.config_dir, staged_dir, symlinks=True)
-            for area, text in texts.items():
-                _atomic_file.write_staged(os.path.join(staged_dir, SETTINGS_DIR, area + '.conf'), text)
+            staged_texts = dict(texts)
+            staged_texts.update((managed.path, managed.text) for managed in files)
+            for path, text in staged_texts.items():
+                relative = os.path.relpath(path, self.config_dir)
+                if not relative.startswith('..'):
+                    atomic_file.write_staged(os.path.join(staged_dir, relative), text)
             config, warnings = self._doveconf(os.path.join(staged_dir, 'dovecot.conf'))
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -92,12 +126,20 @@ class DovecotHost(object):
                if warning.replace(staged_dir, self.config_dir) not in live_warnings]
         if new:
             raise DovecotError('doveconf warns about the new configuration: %s' % ' '.join(new))
+        self._check_files(config)
         return config
 
-    def running(self):
-        return _daemon.is_active(self.module, UNIT)
+    def _check_files(self, config):
+        if config.get('ssl', 'yes') == 'no':
+            return
+        for name in FILE_SETTINGS[self.dialect]:
+            path = (config.get(name) or '').lstrip('<').strip()
+            if path and not os.access(path, os.R_OK):
+                raise DovecotError('%s = %s: the file is missing or unreadable; Dovecot would refuse '
+                                   'to reload or start with it' % (name, path))
 
-    def commit(self, texts, action):
-        """Write the areas' files ({area: text}) atomically, then reload/restart; see _daemon.commit."""
-        files = dict((self.settings_path(area), text) for area, text in texts.items())
-        return _daemon.commit(self.module, UNIT, files, action, self.running)
+    def running(self):
+        return activation.is_active(self.module, UNIT)
+
+    def activate(self, action):
+        activation.activate(self.module, UNIT, action, self.running, ERROR_MARKERS)

@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailroom.server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Make configuration changes effective: write files, reload or restart, roll back on failure."""
+"""Make a daemon take its new configuration through systemd, and prove that it did.
+
+"systemctl reload" returning 0 only means a signal was sent: Dovecot keeps its old settings when
+it cannot read the new ones (it logs the error and carries on), and Postfix's master exits a
+moment later when it cannot bind a listener. So after the action the daemon must still run a
+moment later and its journal since the action must hold no configuration error.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,17 +16,18 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DaemonError
 
 RELOAD = 'reload'
 RESTART = 'restart'
 
-# A reload only signals the daemon: a listener it cannot bind makes it exit a moment later.
+# Moments (seconds after the action) at which the daemon must still be running.
 SETTLE_CHECKS = (0.5, 1.5)
 
 
-class DaemonError(Exception):
-    """The daemon refused a configuration or did not come back; the message is its own."""
+def stronger(first, second):
+    """The action that does what both do: a restart also does what a reload would."""
+    return RESTART if RESTART in (first, second) else (first or second)
 
 
 def systemd_booted():
@@ -43,16 +50,24 @@ def apply_action(module, unit, action):
     return rc == 0, '\n'.join(part for part in (out.strip(), err.strip()) if part)
 
 
-def journal_tail(module, unit):
+def journal_since(module, unit_pattern, since):
+    """The unit's journal lines since `since` (epoch seconds), oldest first ('' without journald)."""
     journalctl = module.get_bin_path('journalctl')
     if not journalctl:
         return ''
-    _rc, out, _err = module.run_command([journalctl, '--no-pager', '-n', '20', '-u', unit + '*'])
+    _rc, out, _err = module.run_command([
+        journalctl, '--no-pager', '-o', 'cat', '-u', unit_pattern, '--since', '@%d' % int(since)])
     return out.strip()
 
 
-def _settled(running, sleep=time.sleep):
-    """True when the daemon still runs a moment after the action."""
+def config_errors(journal, markers):
+    """Journal lines that say the daemon refused its configuration (any of `markers`)."""
+    return [line.strip() for line in journal.splitlines()
+            if any(marker in line for marker in markers)]
+
+
+def settled(running, sleep=time.sleep):
+    """True when the daemon still runs at each moment of SETTLE_CHECKS after the action."""
     waited = 0.0
     for moment in SETTLE_CHECKS:
         sleep(moment - waited)
@@ -62,38 +77,28 @@ def _settled(running, sleep=time.sleep):
     return True
 
 
-def write_files(files):
-    """Write {path: text, or None to delete} atomically, file by file."""
-    for path, text in files.items():
-        if text is None:
-            if os.path.exists(path):
-                os.unlink(path)
-        else:
-            _atomic_file.write_atomic(path, text)
-
-
-def commit(module, unit, files, action, running, sleep=time.sleep):
-    """Write {path: text, or None to delete} atomically, then reload/restart `unit`.
-
-    `running()` tells whether the daemon works. If it does not come back after the action, the
-    previous files are restored, the daemon restarted, and DaemonError raised. Returns the action
-    taken, or None when nothing was to be activated (no action asked, or the daemon was stopped).
-    """
-    previous = dict((path, _atomic_file.read_text(path)) for path in files)
-    was_running = running()
-    try:
-        write_files(files)
-    except BaseException:
-        write_files(previous)
-        raise
-    if action is None or not was_running:
-        return None
+def activate(module, unit, action, running, error_markers, unit_pattern=None, sleep=time.sleep,
+             clock=time.time):
+    """Reload or restart `unit` and prove it took the configuration; DaemonError otherwise."""
+    # One second back: the journal's --since has whole seconds.
+    since = clock() - 1
     ok, message = apply_action(module, unit, action)
-    if ok and running() and _settled(running, sleep):
-        return action
-    # The daemon's own account of the failure, before the restore restarts it.
-    journal = journal_tail(module, unit)
-    write_files(previous)
-    apply_action(module, unit, RESTART)
-    raise DaemonError('%s did not come back after %s; previous configuration restored. %s'
-                      % (unit, action, '\n'.join(part for part in (message, journal) if part)))
+    if ok and running() and settled(running, sleep):
+        errors = config_errors(journal_since(module, unit_pattern or unit + '*', since), error_markers)
+        if not errors:
+            return
+        raise DaemonError('%s did not take the new configuration on %s: %s'
+                          % (unit, action, ' '.join(errors[-5:])))
+    journal = journal_since(module, unit_pattern or unit + '*', since)
+    raise DaemonError('%s did not come back after %s: %s'
+                      % (unit, action, '\n'.join(part for part in (message, journal[-2000:]) if part)))
+
+
+def wait_for(condition, timeout, interval=0.25, sleep=time.sleep, clock=time.time):
+    """Poll `condition()` until it returns a true value or `timeout` seconds passed; return it."""
+    deadline = clock() + timeout
+    while True:
+        value = condition()
+        if value or clock() >= deadline:
+            return value
+        sleep(interval)

@@ -10,15 +10,19 @@ __metaclass__ = type
 import os
 import tempfile
 
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import FileError
+
 
 def read_text(path, default=None):
-    """Return the file's text, or `default` when it does not exist."""
+    """Return the file's text, or `default` when it does not exist; FileError if unreadable."""
     try:
         with open(path, 'r', encoding='utf-8') as handle:
             return handle.read()
-    except (IOError, OSError):
+    except UnicodeDecodeError as exc:
+        raise FileError('%s is not UTF-8 text: %s' % (path, exc))
+    except (IOError, OSError) as exc:
         if os.path.exists(path):
-            raise
+            raise FileError('cannot read %s: %s' % (path, exc))
         return default
 
 
@@ -35,8 +39,24 @@ def write_atomic(path, text, mode=0o644, gid=None):
 
     An existing file's owner and mode carry over; a new file gets `mode`, root as owner and
     `gid` (or root) as group. A symbolic link stays a link: its target is replaced.
+    Raises FileError (the file is then as it was).
     """
-    path = os.path.realpath(path)
+    try:
+        _replace(os.path.realpath(path), text, mode, gid)
+    except (IOError, OSError) as exc:
+        raise FileError('cannot write %s: %s' % (path, exc))
+
+
+def remove(path):
+    """Delete `path` if it exists; FileError if it cannot be deleted."""
+    try:
+        if os.path.lexists(path):
+            os.unlink(path)
+    except (IOError, OSError) as exc:
+        raise FileError('cannot remove %s: %s' % (path, exc))
+
+
+def _replace(path, text, mode, gid):
     directory = os.path.dirname(path) or '.'
     handle, temp_path = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
     try:

@@ -1,316 +1,318 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailroom.server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run one settings area end to end; the areas themselves are pure.
+"""The module boundary of the settings engine: options in, one Transaction, a result out.
 
-An area is a module-level namespace (see _smtp, _imap_pop3, _network_interface, _tls_profile) with
-
-* ``NAME`` - the area, also the name of its Dovecot override file;
-* ``DAEMONS`` - which of "postfix" and "dovecot" it configures;
-* ``read(state)`` - the current settings in the module's option shape;
-* ``desired(current, options, state)`` - the wanted settings, raising SettingsError on bad input;
-* ``plan(wanted, state)`` - a Plan of the configuration changes that produce them;
-* optionally ``read_staged(staged, wanted)`` - what the staged configuration gives, for areas
-  whose settings are partly kept outside the daemons' configuration (default: ``read``);
-* optionally ``preflight(module, current, wanted, state)`` - checks on the host that must pass
-  before anything is written (such as binding to a directory), raising SettingsError;
-* optionally ``follow_up(module, current, wanted, state, result)`` - work that must follow the
-  change once it is live (such as rebuilding indexes), returning extra result keys;
-* optionally ``public(settings)`` - the settings as shown in results and diffs (secrets masked).
-
-The runner reads the state once, asks each area, merges their plans into one change per daemon,
-validates it on staged copies of both daemons' configuration, checks that the staged configuration
-reads back as the wanted settings (so no other file silently overrides them), and only then writes
-the live files and reloads or restarts each daemon once.
-If the second daemon fails, the first one's change is rolled back too.
+`run` reads the host once, asks each requested area (see area.py) for its wanted settings,
+checks the ports they open against every other area and program, merges their plans into one
+Transaction, validates it on staged copies, checks that the staged configuration reads back as
+wanted, commits it (all daemons or none), proves the listeners, lets areas follow up, and exits
+the module. SettingsError and HostError become fail_json; anything else is a bug and a traceback.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import grp
-import os
-
-from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
-from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, POSTFIX, State
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import (
+    EXPECTED,
+    DaemonError,
+    SettingsError,
+)
+from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
+from ansible_collections.mailroom.server.plugins.module_utils._engine.transaction import Transaction
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot.host import DovecotHost
+from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
 
-POSTFIX = 'postfix'
-DOVECOT = 'dovecot'
+ADAPTERS = {POSTFIX: (PostfixHost, 'postfix'), DOVECOT: (DovecotHost, 'dovecot')}
+# How long planned listeners may take to be bound (or released) after an activation.
+LISTENER_TIMEOUT = 15
 
 
-class SettingsError(ValueError):
-    """Bad input for a setting; the message names the option and the allowed values."""
+class Host(object):
+    """What an area's host hooks may use: commands, check mode, warnings - not the module."""
 
-
-# What can go wrong on a host, reported with fail_json instead of a traceback: bad input, a daemon
-# refusing the configuration, unreadable or unwritable files (OSError), undecodable text or an
-# unexpected value in a config file (ValueError, which includes UnicodeDecodeError).
-HOST_ERRORS = (SettingsError, _daemon.DaemonError, _postfix.ConfigError, OSError, ValueError)
-
-
-class State(object):
-    """Everything an area reads, as plain data."""
-
-    def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None):
-        self.postfix = postfix        # effective main.cf parameters (postconf), name -> value
-        self.services = services      # master.cf entries, "name/type" -> service dict
-        self.dovecot = dovecot        # parsed `doveconf -n`
-        self.dialect = dialect        # "2.3" or "2.4"
-        self.facts = facts or {}      # area-specific facts the module gathered (addresses, ...)
-
-
-class ManagedFile(object):
-    """A file an area writes beside the daemons' configuration (a lookup table, credentials)."""
-
-    def __init__(self, path, text, daemon, mode=0o600, group=None):
-        self.path = path
-        self.text = text
-        self.daemon = daemon      # POSTFIX or DOVECOT: reloaded when the file changes
-        self.mode = mode
-        self.group = group        # group name for a new file (root otherwise)
-
-    def changed(self):
-        return _atomic_file.read_text(self.path) != self.text
-
-
-class Plan(object):
-    """Configuration changes of one area and how each daemon must take them.
-
-    `files` (ManagedFile list) are written before either daemon's configuration, and restored
-    with it if a daemon does not take the change.
-    """
-
-    def __init__(self, postfix_parameters=None, postfix_services=None, dovecot_text=None,
-                 postfix_action=_daemon.RELOAD, dovecot_action=_daemon.RELOAD, files=None):
-        self.postfix_parameters = postfix_parameters or {}
-        self.postfix_services = postfix_services or {}
-        self.dovecot_text = dovecot_text
-        self.postfix_action = postfix_action
-        self.dovecot_action = dovecot_action
-        self.files = files or []
-
-    @property
-    def touches_postfix(self):
-        return bool(self.postfix_parameters or self.postfix_services)
-
-
-def _read_state(postfix, dovecot, facts):
-    state = State(facts=facts)
-    if postfix:
-        texts = postfix.read()
-        state.postfix = postfix.effective()
-        state.services = _postfix.parse_master_cf(texts['master.cf'])
-    if dovecot:
-        state.dialect = dovecot.dialect
-        state.dovecot = dovecot.effective()
-    return state
-
-
-class Change(object):
-    """The plans of several areas as one change per daemon: one validation, one activation."""
-
-    def __init__(self, named_plans):
-        self.postfix_parameters = {}
-        self.postfix_services = {}
-        self.dovecot_texts = {}
-        self.actions = {}
-        self.files = []
-        for name, plan in named_plans:
-            self.files.extend(plan.files)
-            self.postfix_parameters.update(plan.postfix_parameters)
-            self.postfix_services.update(plan.postfix_services)
-            if plan.touches_postfix or any(f.daemon == POSTFIX for f in plan.files):
-                self._need(POSTFIX, plan.postfix_action)
-            if plan.dovecot_text is not None:
-                self.dovecot_texts[name] = plan.dovecot_text
-            if plan.dovecot_text is not None or any(f.daemon == DOVECOT for f in plan.files):
-                self._need(DOVECOT, plan.dovecot_action)
-
-    def _need(self, daemon, action):
-        # A restart also does what a reload would.
-        if self.actions.get(daemon) != _daemon.RESTART:
-            self.actions[daemon] = action
-
-
-def _stage(change, state, postfix, dovecot):
-    """Validate the change on staged copies; return (staged State, changed Postfix texts).
-
-    Daemons whose files would not change are dropped from `change.actions`.
-    """
-    staged = State(state.postfix, state.services, state.dovecot, state.dialect, state.facts)
-    new_texts = {}
-    if POSTFIX in change.actions:
-        texts = postfix.read()
-        edited = {
-            'main.cf': _postfix.edit_main_cf(texts['main.cf'], change.postfix_parameters),
-            'master.cf': _postfix.edit_master_cf(texts['master.cf'], change.postfix_services),
-        }
-        names = set(name for name, value in change.postfix_parameters.items() if value is not None)
-        for service in change.postfix_services.values():
-            if service:
-                names.update(service['options'])
-        staged.postfix = postfix.validate(edited, names)
-        staged.services = _postfix.parse_master_cf(edited['master.cf'])
-        new_texts = dict((name, text) for name, text in edited.items() if text != texts[name])
-        if not new_texts and not _files_changed(change, POSTFIX):
-            del change.actions[POSTFIX]
-    if DOVECOT in change.actions:
-        # An area file already as planned is neither written nor reloaded for.
-        change.dovecot_texts = dict((area, text) for area, text in change.dovecot_texts.items()
-                                    if text != dovecot.read_settings(area))
-        if change.dovecot_texts:
-            staged.dovecot = dovecot.validate(change.dovecot_texts)
-        elif not _files_changed(change, DOVECOT):
-            del change.actions[DOVECOT]
-    return staged, new_texts
-
-
-def _files_changed(change, daemon):
-    return any(managed.changed() for managed in change.files if managed.daemon == daemon)
-
-
-def _write_managed_files(files):
-    """Write the areas' own files; return what to restore ({path: previous text or None})."""
-    previous = {}
-    try:
-        for managed in files:
-            current = _atomic_file.read_text(managed.path)
-            if current == managed.text:
-                continue
-            previous[managed.path] = current
-            directory = os.path.dirname(managed.path)
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o755)
-            gid = grp.getgrnam(managed.group).gr_gid if managed.group else None
-            _atomic_file.write_atomic(managed.path, managed.text, managed.mode, gid)
-    except BaseException:
-        _daemon.write_files(previous)
-        raise
-    return previous
-
-
-def _commit(change, new_texts, postfix, dovecot, activate):
-    """Write and activate both daemons' changes; roll everything back if a daemon fails."""
-    taken = {}
-    previous_files = _write_managed_files(change.files)
-    try:
-        return _commit_daemons(change, new_texts, postfix, dovecot, activate, taken)
-    except BaseException:
-        _daemon.write_files(previous_files)
-        raise
-
-
-def _commit_daemons(change, new_texts, postfix, dovecot, activate, taken):
-    previous_postfix = None
-
-    def action(daemon):
-        return change.actions.get(daemon) if activate else None
-
-    # A daemon whose own files stay as they are may still need its action: an area's file (such
-    # as a lookup table) changed.
-    if new_texts or POSTFIX in change.actions:
-        previous_postfix = postfix.read() if new_texts else None
-        taken[POSTFIX] = postfix.commit(new_texts, action(POSTFIX))
-    if change.dovecot_texts or DOVECOT in change.actions:
-        try:
-            taken[DOVECOT] = dovecot.commit(change.dovecot_texts, action(DOVECOT))
-        except _daemon.DaemonError:
-            if previous_postfix is not None:
-                postfix.commit(previous_postfix, action(POSTFIX))
-            raise
-    return taken
-
-
-def run(module, requests, facts=None, nested=False):
-    """Apply [(area, options), ...] on the host as one change and exit the module.
-
-    With `nested`, `settings` and the diff are keyed by area name (the service module); otherwise
-    they are the areas' options merged into one dict (the per-area modules).
-    """
-    daemons = set(daemon for area, _options in requests for daemon in area.DAEMONS)
-    postfix = PostfixHost(module) if POSTFIX in daemons else None
-    dovecot = DovecotHost(module) if DOVECOT in daemons else None
-    current, wanted = {}, {}
-    try:
-        state = _read_state(postfix, dovecot, facts)
-        for area, options in requests:
-            current[area.NAME] = area.read(state)
-            wanted[area.NAME] = area.desired(current[area.NAME], options, state)
-    except HOST_ERRORS as exc:
-        module.fail_json(msg=str(exc))
-
-    def shaped(values):
-        public = dict((area.NAME, getattr(area, 'public', lambda settings: settings)(values[area.NAME]))
-                      for area, _options in requests)
-        if nested:
-            return public
-        merged = {}
-        for area, _options in requests:
-            merged.update(public[area.NAME])
-        return merged
-
-    changed = [area for area, _options in requests if wanted[area.NAME] != current[area.NAME]]
-    result = dict(changed=bool(changed), settings=shaped(wanted), activation={},
-                  reload_required=False, restart_required=False)
-    if module._diff:
-        result['diff'] = dict(before=shaped(current), after=shaped(wanted))
-    if not changed:
-        _exit(module, requests, current, wanted, state, result)
-
-    change = Change([(area.NAME, area.plan(wanted[area.NAME], state)) for area in changed])
-    try:
-        staged, new_texts = _stage(change, state, postfix, dovecot)
-        for area in changed:
-            read_staged = getattr(area, 'read_staged', lambda view, _wanted: area.read(view))
-            read_back = read_staged(staged, wanted[area.NAME])
-            if read_back != wanted[area.NAME]:
-                raise SettingsError(
-                    '%s: the staged configuration would give %s instead of %s: another '
-                    'configuration file overrides these settings'
-                    % (area.NAME, area.public(read_back) if hasattr(area, 'public') else read_back,
-                       area.public(wanted[area.NAME]) if hasattr(area, 'public') else wanted[area.NAME]))
-            # What no configuration check can tell, such as whether a directory answers.
-            preflight = getattr(area, 'preflight', None)
-            if preflight is not None:
-                preflight(module, current[area.NAME], wanted[area.NAME], state)
-        if not module.check_mode:
-            taken = _commit(change, new_texts, postfix, dovecot, module.params['activate'])
-            result['activation'] = dict((daemon, taken.get(daemon) or 'none')
-                                        for daemon in change.actions)
-    except HOST_ERRORS as exc:
-        module.fail_json(msg=str(exc), **result)
-
-    pending = [action for daemon, action in change.actions.items()
-               if result['activation'].get(daemon, 'none') == 'none']
-    result['restart_required'] = _daemon.RESTART in pending
-    result['reload_required'] = _daemon.RELOAD in pending
-    _exit(module, requests, current, wanted, state, result)
-
-
-def _exit(module, requests, current, wanted, state, result):
-    """Let areas follow up on their (live or unchanged) settings, then exit the module."""
-    try:
-        for area, _options in requests:
-            follow_up = getattr(area, 'follow_up', None)
-            if follow_up is not None:
-                result.update(follow_up(module, current[area.NAME], wanted[area.NAME], state, result))
-    except HOST_ERRORS as exc:
-        module.fail_json(msg=str(exc), **result)
-    module.exit_json(**result)
-
-
-def read_areas(module, areas, facts=None):
-    """The current settings of each area, {area name: options}, from one read of each daemon."""
-    postfix = PostfixHost(module)
-    dovecot = DovecotHost(module)
-    state = _read_state(postfix, dovecot, facts)
-    return dict((area.NAME, area.read(state)) for area in areas)
+    def __init__(self, module):
+        self.run_command = module.run_command
+        self.get_bin_path = module.get_bin_path
+        self.warn = module.warn
+        self.check_mode = module.check_mode
 
 
 def activation_argument_spec():
     """The `activate` option every settings module shares (documented in the activation fragment)."""
     return dict(activate=dict(type='bool', default=True))
+
+
+def check_types(options, spec, prefix=''):
+    """Refuse booleans given for whole-number options (Ansible lets True pass as int 1)."""
+    for name, value in (options or {}).items():
+        option = spec.get(name) or {}
+        if option.get('type') == 'int' and isinstance(value, bool):
+            raise SettingsError('%s%s must be a whole number, not %s' % (prefix, name, str(value).lower()))
+        if option.get('type') == 'dict' and option.get('options') and isinstance(value, dict):
+            check_types(value, option['options'], '%s%s.' % (prefix, name))
+
+
+def open_daemons(module, journal, needed):
+    """Adapters for the `needed` daemons (required) and the others that are installed."""
+    daemons = {}
+    for name in DAEMON_NAMES:
+        adapter, binary = ADAPTERS[name]
+        if name in needed or module.get_bin_path(binary, opt_dirs=['/usr/sbin']):
+            daemons[name] = adapter(module, journal)
+    return daemons
+
+
+def read_state(daemons, facts):
+    state = State(facts=facts)
+    for name in DAEMON_NAMES:
+        if name in daemons:
+            daemons[name].read_into(state)
+    return state
+
+
+def _readable(area, daemons):
+    return all(name in daemons for name in area.daemons)
+
+
+def port_claims(areas, settings, state):
+    """{port: [(area name, what listens)]} of the given {area name: settings}."""
+    claims = {}
+    for area in areas:
+        if area.name in settings:
+            for port, label in area.ports(settings[area.name], state).items():
+                claims.setdefault(port, []).append((area.name, label))
+    return claims
+
+
+def check_ports(all_areas, current, wanted, state):
+    """Refuse a port a requested area newly opens that another area or another program uses.
+
+    `current` holds every readable area's settings; `wanted` the requested areas' new ones.
+    """
+    after = dict(current, **wanted)
+    claims_after = port_claims(all_areas, after, state)
+    claims_now = port_claims(all_areas, current, state)
+    listening = state.facts.get('listening_ports', set())
+    for area in all_areas:
+        if area.name not in wanted:
+            continue
+        opened = set(area.ports(wanted[area.name], state)) - set(area.ports(current.get(area.name), state)
+                                                                  if area.name in current else ())
+        for port in sorted(opened):
+            label = area.ports(wanted[area.name], state)[port]
+            others = [(name, what) for name, what in claims_after.get(port, []) if name != area.name]
+            if others:
+                raise SettingsError('%s: port %d for %s is already used by %s (%s); choose another port'
+                                    % (area.name, port, label, others[0][1], others[0][0]))
+            if port in listening and port not in claims_now:
+                raise SettingsError('%s: port %d for %s is already used by another program listening '
+                                    'on it; choose another port' % (area.name, port, label))
+
+
+def _listeners_in_effect(all_areas, current, wanted, state):
+    """A check for the committed change: the changed areas' ports bound, the ports they closed
+    released - for areas whose daemons were activated (`taken`, {daemon: action or None})."""
+
+    def verify(taken):
+        live = [area for area in all_areas if area.name in wanted
+                and all(taken.get(name) for name in area.daemons)]
+        before = port_claims(live, current, state)
+        after = port_claims(live, wanted, state)
+        should_listen = set(after)
+        should_close = set(before) - set(after)
+
+        def missing():
+            listening = host_facts.listening_ports()
+            return sorted(should_listen - listening), sorted(should_close & listening)
+
+        result = activation.wait_for(lambda: missing() == ([], []), LISTENER_TIMEOUT)
+        if not result:
+            unbound, unreleased = missing()
+            raise DaemonError('the new configuration is not in effect: %s'
+                              % '; '.join(part for part in (
+                                  unbound and 'not listening on %s' % ', '.join(map(str, unbound)),
+                                  unreleased and 'still listening on %s' % ', '.join(map(str, unreleased)))
+                                  if part))
+    return verify
+
+
+def given(area, options):
+    """Whether any of the area's options, or an action option it takes, was given."""
+    return any(options.get(name) not in (None, False) for name in area.argument_spec)
+
+
+class Request(object):
+    """One module call: which areas with which options, and how results are shaped.
+
+    `layout` ((key, areas), ...) keys results by page section (whole-page modules); without it
+    results are the requested areas' settings merged into one dict (per-area modules).
+    """
+
+    def __init__(self, module, requests, all_areas, layout=None):
+        self.module = module
+        self.requests = requests          # [(Area, options)]
+        self.all_areas = all_areas        # every registered area, for port checks
+        self.layout = layout
+
+    def shaped(self, values):
+        requested = [area for area, _options in self.requests]
+        if not self.layout:
+            return _merged(requested, values)
+        return dict((key, _merged([area for area in areas if area in requested], values))
+                    for key, areas in self.layout if any(area in requested for area in areas))
+
+
+def _merged(areas, values):
+    merged = {}
+    for area in areas:
+        merged.update(area.public(values[area.name]))
+    return merged
+
+
+def area_argument_spec(areas):
+    """The flat argument spec of a module setting `areas`, with `activate`."""
+    spec = activation_argument_spec()
+    for area in areas:
+        spec.update(area.argument_spec)
+    return spec
+
+
+def page_argument_spec(layout):
+    """The argument spec of a whole-page module: one dict option per page section."""
+    spec = activation_argument_spec()
+    for key, areas in layout:
+        options = {}
+        for area in areas:
+            options.update(area.argument_spec)
+        spec[key] = dict(type='dict', options=options)
+    return spec
+
+
+def area_requests(params, areas, optional=()):
+    """[(Area, options)] from flat module parameters; `optional` areas only when given."""
+    requests = []
+    for area in areas:
+        options = dict((name, params.get(name)) for name in area.argument_spec)
+        if area not in optional or given(area, options):
+            requests.append((area, options))
+    return requests
+
+
+def page_requests(params, layout, optional=()):
+    """[(Area, options)] from a whole-page module's parameters (sections left out: unchanged)."""
+    requests = []
+    for key, areas in layout:
+        if params.get(key) is not None:
+            requests.extend(area_requests(params[key], areas, optional))
+    return requests
+
+
+def run(module, requests, all_areas, layout=None):
+    """Apply [(Area, options), ...] on the host as one change and exit the module (see Request)."""
+    request = Request(module, requests, all_areas, layout)
+    result = dict(changed=False, activation={}, reload_required=False, restart_required=False)
+    try:
+        _run(request, result)
+    except EXPECTED as exc:
+        result['changed'] = bool(getattr(exc, 'changed', result['changed']))
+        module.fail_json(msg=str(exc), **result)
+    module.exit_json(**result)
+
+
+def _run(request, result):
+    module = request.module
+    journal = Journal()
+    journal.sweep()
+    interrupted = journal.interrupted()
+    if interrupted:
+        result['interrupted_change'] = interrupted
+        module.warn('a settings change started %s (pid %s) was interrupted before it finished; files it '
+                    'was changing: %s. This run converges them.' % (
+                        interrupted.get('started'), interrupted.get('pid'),
+                        ', '.join(interrupted.get('files') or []) or 'unknown'))
+    for area, options in request.requests:
+        check_types(options, area.argument_spec)
+    needed = set(name for area, _options in request.requests for name in area.daemons)
+    daemons = open_daemons(module, journal, needed)
+    facts = host_facts.gather(module)
+    for area in request.all_areas:
+        facts.update(area.facts())
+    state = read_state(daemons, facts)
+
+    current, wanted = {}, {}
+    for area in request.all_areas:
+        if _readable(area, daemons):
+            current[area.name] = area.read(state)
+    for area, options in request.requests:
+        current[area.name] = area.read(state) if area.name not in current else current[area.name]
+        wanted[area.name] = area.desired(current[area.name], options, state)
+    result['settings'] = request.shaped(wanted)
+    if module._diff:
+        result['diff'] = dict(before=request.shaped(current), after=request.shaped(wanted))
+    changed = [area for area, _options in request.requests if wanted[area.name] != current[area.name]]
+    if changed:
+        check_ports(request.all_areas, current, dict((area.name, wanted[area.name]) for area in changed), state)
+        _change(request, result, changed, daemons, journal, state, current, wanted)
+    _follow_up(request, result, state, current, wanted)
+
+
+def _change(request, result, changed, daemons, journal, state, current, wanted):
+    module = request.module
+    transaction = Transaction(daemons, journal)
+    staged = transaction.stage([(area.name, area.plan(wanted[area.name], state)) for area in changed], state)
+    for area in changed:
+        read_back = area.read_staged(staged, wanted[area.name])
+        if read_back != wanted[area.name]:
+            raise SettingsError(
+                '%s: the staged configuration would give %s instead of %s: another configuration '
+                'file overrides these settings'
+                % (area.name, area.public(read_back), area.public(wanted[area.name])))
+    for area in changed:
+        # What no configuration check can tell, such as whether a directory answers.
+        if area.preflight is not None:
+            result.update(area.preflight(Host(module), current[area.name], wanted[area.name], state))
+    if module.check_mode:
+        result['changed'] = True
+        return
+    verify = _listeners_in_effect(request.all_areas, dict((name, value) for name, value in current.items()),
+                                  dict((area.name, wanted[area.name]) for area in changed), state)
+    taken = transaction.commit(module.params['activate'], verify)
+    result['changed'] = True
+    result['activation'] = dict((name, action or 'none') for name, action in taken.items())
+    pending = [transaction.actions[name] for name, action in taken.items() if action is None]
+    result['restart_required'] = activation.RESTART in pending
+    result['reload_required'] = activation.RELOAD in pending
+
+
+def _follow_up(request, result, state, current, wanted):
+    """Let areas follow up on their (live or unchanged) settings; a failure fails the module."""
+    module = request.module
+    for area, options in request.requests:
+        if area.follow_up is None:
+            continue
+        outcome = area.follow_up(Host(module), current[area.name], wanted[area.name], state,
+                                 dict(activation=result['activation'], options=options))
+        result.update(outcome.result)
+        result['changed'] = result['changed'] or outcome.changed
+        for warning in outcome.warnings:
+            module.warn(warning)
+        if outcome.failure:
+            module.fail_json(msg=outcome.failure, **result)
+
+
+def read_areas(module, areas, layout):
+    """(current settings shaped by `layout`, interrupted change or None) of the installed areas."""
+    journal = Journal()
+    daemons = open_daemons(module, journal, ())
+    facts = host_facts.gather(module)
+    for area in areas:
+        facts.update(area.facts())
+    state = read_state(daemons, facts)
+    values = dict((area.name, area.read(state)) for area in areas if _readable(area, daemons))
+    request = Request(module, [(area, {}) for area in areas if area.name in values], areas, layout)
+    return request.shaped(values), journal.interrupted()

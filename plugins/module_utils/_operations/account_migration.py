@@ -19,6 +19,7 @@ import pwd
 import time
 
 from ansible_collections.mailroom.server.plugins.module_utils._operations import maildir_migration as _maildir_migration
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DoveadmError
 
 VMAIL_ROOT = '/var/vmail'
 DIRECTORY_TYPES = ('ldap', 'domain')
@@ -57,7 +58,7 @@ class Migration(object):
         if rc == USER_UNKNOWN:
             return None
         if rc != 0 or not out.strip():
-            raise OSError('doveadm user %s: %s' % (user, (err or out).strip()))
+            raise DoveadmError('doveadm user %s: %s' % (user, (err or out).strip()))
         return out.strip()
 
     def migrate(self, user, source, source_type):
@@ -91,7 +92,7 @@ class Migration(object):
                 return entry
             entry['retired_to'] = _maildir_migration.retire(source, self.account_type)
             entry['status'] = 'migrated'
-        except (OSError, _maildir_migration.MigrationError) as exc:
+        except (DoveadmError, OSError, _maildir_migration.MigrationError) as exc:
             entry['status'] = 'failed'
             entry['error'] = str(exc)
         return entry

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import os
 import tempfile
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DirectoryError, SettingsError
 
 LDAP = 'ldap'
 DOMAIN = 'domain'
@@ -68,7 +69,7 @@ def uses_ldaps(directory):
 def normalise(account_type, given, current=None):
     """Complete directory settings: the current ones of the same type, then `given`, then defaults.
 
-    Raises ValueError naming what is missing or wrong.
+    Raises SettingsError naming what is missing or wrong.
     """
     result = dict((name, None) for name in DIRECTORY_OPTIONS)
     if current:
@@ -85,16 +86,16 @@ def normalise(account_type, given, current=None):
         result['user_filter'] = FLAVOURS[account_type].default_filter
     missing = [name for name in REQUIRED if not result[name]]
     if missing:
-        raise ValueError('account_type %s needs directory.%s' % (account_type, ', directory.'.join(missing)))
+        raise SettingsError('account_type %s needs directory.%s' % (account_type, ', directory.'.join(missing)))
     uri = result['uri']
     if not (uri.lower().startswith('ldap://') or uri.lower().startswith('ldaps://')) or ' ' in uri:
-        raise ValueError('directory.uri must be one ldap:// or ldaps:// URI, got %r' % uri)
+        raise SettingsError('directory.uri must be one ldap:// or ldaps:// URI, got %r' % uri)
     if result['starttls'] is None:
         result['starttls'] = not uses_ldaps(result)
     if result['starttls'] and uses_ldaps(result):
-        raise ValueError('directory.starttls does not apply to an ldaps:// URI (TLS from the first byte)')
+        raise SettingsError('directory.starttls does not apply to an ldaps:// URI (TLS from the first byte)')
     if not result['user_filter'].startswith('(') or result['user_filter'].count('(') != result['user_filter'].count(')'):
-        raise ValueError('directory.user_filter must be an LDAP filter in parentheses, got %r'
+        raise SettingsError('directory.user_filter must be an LDAP filter in parentheses, got %r'
                          % result['user_filter'])
     return result
 
@@ -115,7 +116,7 @@ def probe_command(account_type, directory, password_file):
 
 
 def parse_probe(account_type, directory, rc, out, err):
-    """The login name the probe found; ValueError with the directory's own words otherwise."""
+    """The login name the probe found; DirectoryError with the directory's own words otherwise."""
     attribute = FLAVOURS[account_type].login_attribute.lower()
     found = [line.split(':', 1)[1].strip() for line in out.splitlines()
              if line.lower().startswith(attribute + ':')]
@@ -123,18 +124,18 @@ def parse_probe(account_type, directory, rc, out, err):
     if rc in (0, 4) and found:
         return found[0]
     if rc in (0, 4):
-        raise ValueError('%s accepted the bind but holds no user matching %s under %s'
+        raise DirectoryError('%s accepted the bind but holds no user matching %s under %s'
                          % (directory['uri'], login_filter(account_type, directory, '*'),
                             directory['base_dn']))
     message = ' '.join(line.strip() for line in (err or out).splitlines() if line.strip())
-    raise ValueError('%s: %s' % (directory['uri'], message or 'ldapsearch exit status %d' % rc))
+    raise DirectoryError('%s: %s' % (directory['uri'], message or 'ldapsearch exit status %d' % rc))
 
 
 def probe(module, account_type, directory):
     """Bind and look one user up with the given settings; return the user found."""
     ldapsearch = module.get_bin_path('ldapsearch')
     if not ldapsearch:
-        raise ValueError('ldapsearch is missing: apply the mailroom.server.mta role first (it installs ldap-utils)')
+        raise DirectoryError('ldapsearch is missing: apply the mailroom.server.mta role first (it installs ldap-utils)')
     handle, password_file = tempfile.mkstemp(prefix='mailroom-bind-')
     try:
         with os.fdopen(handle, 'w') as stream:

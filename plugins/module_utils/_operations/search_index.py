@@ -21,6 +21,7 @@ import os
 import shutil
 
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DoveadmError
 
 LUCENE_DIR = 'lucene-indexes'
 
@@ -33,7 +34,7 @@ class SearchIndexes(object):
     def _run(self, *args):
         rc, out, err = self.module.run_command([self.doveadm] + list(args))
         if rc != 0:
-            raise OSError('doveadm %s: %s' % (' '.join(args), (err or out).strip()))
+            raise DoveadmError('doveadm %s: %s' % (' '.join(args), (err or out).strip()))
         return out
 
     def users(self):
@@ -62,7 +63,7 @@ class SearchIndexes(object):
                     self._empty_lucene(user)
                     self._run('index', '-u', user, '*')
                 done += 1
-            except OSError as exc:
+            except (DoveadmError, OSError) as exc:
                 failed[user] = str(exc)
         mode = 'queued' if dialect == _dovecot.DIALECT_24 else 'rebuilt'
         return {'mode': mode, 'users': done, 'failed': failed}

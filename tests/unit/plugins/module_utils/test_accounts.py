@@ -151,9 +151,9 @@ def test_probe_command_keeps_the_password_off_the_command_line():
 def test_parse_probe_reports_the_directorys_words():
     directory = _directory.normalise('ldap', LDAP_DIR)
     assert _directory.parse_probe('ldap', directory, 4, 'dn: uid=alice,dc=x\nuid: alice\n', '') == 'alice'
-    with pytest.raises(ValueError, match='Invalid credentials'):
+    with pytest.raises(_directory.DirectoryError, match='Invalid credentials'):
         _directory.parse_probe('ldap', directory, 49, '', 'ldap_bind: Invalid credentials (49)\n')
-    with pytest.raises(ValueError, match='holds no user'):
+    with pytest.raises(_directory.DirectoryError, match='holds no user'):
         _directory.parse_probe('ldap', directory, 0, '', '')
 
 

@@ -132,8 +132,10 @@ class FakeModule(object):
 
 
 def follow(module, current, wanted, dialect='2.4', activation=None):
-    result = {'activation': activation if activation is not None else {'dovecot': 'reload'}}
-    return _full_text_search.follow_up(module, current, wanted, state(dialect=dialect), result)
+    outcome = {'activation': activation if activation is not None else {'dovecot': 'reload'}, 'options': {}}
+    done = _full_text_search.follow_up(module, current, wanted, state(dialect=dialect), outcome)
+    module.warnings.extend(done.warnings)
+    return done.result
 
 
 def test_follow_up_without_change_rebuilds_nothing():

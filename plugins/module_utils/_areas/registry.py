@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every settings area, registered (checked against the contract), by admin panel tab."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import register
+from ansible_collections.mailroom.server.plugins.module_utils._areas import (
+    account_type,
+    full_text_search,
+    imap_pop3,
+    network_interface,
+    smtp,
+    tls_profile,
+)
+
+SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH = register(
+    smtp, account_type, imap_pop3, network_interface, tls_profile, full_text_search)
+
+# The Protocol tab, in the order of the panel; the smtp module also carries the account type.
+PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
+# Every area, for checks across areas (ports) and for settings_info.
+ALL = PROTOCOL
+
+# The Protocol tab as the protocol module and settings_info shape it: (section, areas).
+PROTOCOL_PAGE = (
+    ('smtp', (SMTP, ACCOUNT_TYPE)),
+    ('imap_pop3', (IMAP_POP3,)),
+    ('network_interface', (NETWORK_INTERFACE,)),
+    ('tls_profile', (TLS_PROFILE,)),
+    ('full_text_search', (FULL_TEXT_SEARCH,)),
+)

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where a change leaves traces on the host: its staging copies and its in-progress marker.
+
+A module killed halfway (SIGKILL, a lost connection) cannot clean up after itself. Staging copies
+live under one directory, named by the process that made them, so the next run removes those of
+processes that are gone. The marker, written before the first live file changes and removed
+when the change is committed or rolled back, tells the next run (and settings_info) that a change
+was interrupted, which files it was changing and when.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file
+
+STATE_DIR = '/var/lib/mailroom'
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == 1  # EPERM: alive, another user's
+    return True
+
+
+class Journal(object):
+    """Staging copies and the in-progress marker of settings changes, below `root`."""
+
+    def __init__(self, root=STATE_DIR, pid=None):
+        self.root = root
+        self.staging = os.path.join(root, 'staging')
+        self.marker = os.path.join(root, 'change-in-progress.json')
+        self.pid = os.getpid() if pid is None else pid
+
+    def stage_dir(self, what):
+        """A new private directory for a staged copy; remove it with shutil.rmtree when done."""
+        if not os.path.isdir(self.staging):
+            os.makedirs(self.staging, 0o700)
+        return tempfile.mkdtemp(prefix='%d-%s-' % (self.pid, what), dir=self.staging)
+
+    def sweep(self):
+        """Remove staging copies whose process is gone; return their names."""
+        removed = []
+        if not os.path.isdir(self.staging):
+            return removed
+        for name in sorted(os.listdir(self.staging)):
+            owner = name.split('-', 1)[0]
+            if owner.isdigit() and int(owner) != self.pid and not _alive(int(owner)):
+                shutil.rmtree(os.path.join(self.staging, name), ignore_errors=True)
+                removed.append(name)
+        return removed
+
+    def interrupted(self):
+        """The marker of a change whose process is gone ({started, pid, files, daemons}), or None."""
+        text = atomic_file.read_text(self.marker)
+        if not text:
+            return None
+        try:
+            record = json.loads(text)
+        except ValueError:
+            record = {'files': [], 'daemons': []}
+        pid = record.get('pid')
+        if isinstance(pid, int) and pid != self.pid and _alive(pid):
+            return None
+        return record
+
+    def begin(self, files, daemons):
+        if not os.path.isdir(self.root):
+            os.makedirs(self.root, 0o755)
+        record = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'pid': self.pid,
+                  'files': sorted(files), 'daemons': sorted(daemons)}
+        atomic_file.write_atomic(self.marker, json.dumps(record, sort_keys=True) + '\n', 0o600)
+
+    def end(self):
+        atomic_file.remove(self.marker)

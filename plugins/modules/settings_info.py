@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: settings_info
+short_description: Read every setting the mail host's settings modules manage
+version_added: 0.2.0
+description:
+  - Returns the current settings of the admin panel, tab by tab, in exactly the option shapes of
+    the whole-tab modules - C(protocol) for M(mailroom.server.protocol) (SMTP with the account
+    type, IMAP/POP3, network interface, TLS profile, full-text search) - so that feeding them back
+    (or into the C(settings_protocol) variable of the C(mailroom.server.settings) role) changes
+    nothing.
+  - The directory's bind password is masked; fed back, the masked value keeps the password.
+  - A setting that matches none of its choices (for example a TLS configuration edited by hand)
+    is returned as V(null).
+  - Replaces the module C(mailroom.server.service_info), which redirects here until 1.0.0.
+attributes:
+  check_mode:
+    description: Reads only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is no diff.
+    support: none
+options: {}
+seealso:
+  - module: mailroom.server.protocol
+requirements:
+  - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles.
+author:
+  - mailroom.server developers (@mailroom)
+'''
+
+EXAMPLES = r'''
+- name: Read the settings
+  mailroom.server.settings_info:
+  register: mail_settings
+
+- name: Apply the same Protocol tab to another host
+  mailroom.server.protocol: "{{ mail_settings.protocol }}"
+  delegate_to: mx2.example.com
+
+- name: Or one section of it
+  mailroom.server.smtp: "{{ mail_settings.protocol.smtp }}"
+  delegate_to: mx2.example.com
+'''
+
+RETURN = r'''
+protocol:
+  description: The Protocol tab, in the option shape of M(mailroom.server.protocol).
+  returned: always
+  type: dict
+  contains:
+    smtp:
+      description: Options of M(mailroom.server.smtp), the account type and directory included.
+      type: dict
+      sample: {enabled: true, port: 25, smtps: true, starttls: true, account_type: local, directory: null}
+    imap_pop3:
+      description: Options of M(mailroom.server.imap_pop3).
+      type: dict
+      sample: {imap: true, imap_ssl: true, pop3: true, pop3_ssl: true, prohibit_plaintext_auth: true,
+               max_connections_per_user_ip: 10}
+    network_interface:
+      description: Options of M(mailroom.server.network_interface).
+      type: dict
+      sample: {interface: all}
+    tls_profile:
+      description: Options of M(mailroom.server.tls_profile).
+      type: dict
+      sample: {profile: intermediate}
+    full_text_search:
+      description: Options of M(mailroom.server.full_text_search).
+      type: dict
+      sample: {enabled: true, cjk: true}
+interrupted_change:
+  description: A settings change that was started and did not finish (its process was killed).
+  returned: when there is one
+  type: dict
+  sample: {started: '2026-11-30T07:00:00Z', pid: 4242, files: [/etc/postfix/main.cf], daemons: [postfix]}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
+
+
+def main():
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    try:
+        protocol, interrupted = runner.read_areas(module, registry.ALL, registry.PROTOCOL_PAGE)
+    except runner.EXPECTED as exc:
+        module.fail_json(msg=str(exc))
+    result = dict(changed=False, protocol=protocol)
+    if interrupted:
+        result['interrupted_change'] = interrupted
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
