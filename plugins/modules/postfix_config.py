@@ -153,17 +153,23 @@ parameters:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailroom.server.plugins.module_utils._engine import activation as _daemon
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import POSTFIX, Plan, State
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import EXPECTED
+from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
+from ansible_collections.mailroom.server.plugins.module_utils._engine.transaction import Transaction
 from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import (
-    PostfixError,
     PostfixHost,
     required_action,
 )
 
 
 def plan(texts, parameters, defaults, services):
-    """Return (new texts, before, after) for the wanted parameters and services."""
+    """Return (edit, before, after) for the wanted parameters and services.
+
+    `edit` holds what differs ({"parameters": ..., "services": ...}); `before` and `after` the
+    managed entries (those given), as they are and as they will be.
+    """
     current_parameters = _postfix.parse_main_cf(texts['main.cf'])
     current_services = _postfix.parse_master_cf(texts['master.cf'])
 
@@ -179,24 +185,12 @@ def plan(texts, parameters, defaults, services):
         else:
             wanted_services[key] = _postfix.desired_service(spec, current_services.get(key))
 
-    params_before, params_after = _postfix.diff_entries(current_parameters, wanted_parameters)
-    services_before, services_after = _postfix.diff_entries(current_services, wanted_services)
-    new_texts = {
-        'main.cf': _postfix.edit_main_cf(texts['main.cf'], params_after),
-        'master.cf': _postfix.edit_master_cf(texts['master.cf'], services_after),
-    }
-    before = {'parameters': params_before, 'services': services_before}
-    after = {'parameters': params_after, 'services': services_after}
-    return new_texts, before, after
-
-
-def checked_names(after):
-    """Parameter names postconf must know: set in main.cf or as service overrides."""
-    names = set(name for name, value in after['parameters'].items() if value is not None)
-    for service in after['services'].values():
-        if service:
-            names.update(service['options'])
-    return names
+    edit = {'parameters': _postfix.diff_entries(current_parameters, wanted_parameters)[1],
+            'services': _postfix.diff_entries(current_services, wanted_services)[1]}
+    before = {'parameters': dict((name, current_parameters.get(name)) for name in wanted_parameters),
+              'services': dict((key, current_services.get(key)) for key in wanted_services)}
+    after = {'parameters': wanted_parameters, 'services': wanted_services}
+    return edit, before, after
 
 
 def main():
@@ -223,41 +217,39 @@ def main():
         ),
         supports_check_mode=True,
     )
-    host = PostfixHost(module, module.params['config_dir'])
+    result = dict(changed=False, activation='none', reload_required=False, restart_required=False,
+                  parameters={})
     try:
-        texts = host.read()
-        new_texts, before, after = plan(texts, module.params['parameters'], module.params['defaults'],
-                                        module.params['services'])
-    except (_postfix.ConfigError, PostfixError) as exc:
-        module.fail_json(msg=str(exc))
+        apply(module, result)
+    except EXPECTED as exc:
+        result['changed'] = bool(getattr(exc, 'changed', False))
+        module.fail_json(msg=str(exc), **result)
+    module.exit_json(**result)
 
-    action = required_action(after['parameters'], bool(after['services']))
-    result = dict(
-        changed=action is not None,
-        activation='none',
-        reload_required=False,
-        restart_required=False,
-        parameters=dict((name, dict(before=before['parameters'][name], after=value))
-                        for name, value in after['parameters'].items()),
-    )
+
+def apply(module, result):
+    """Plan, validate and (outside check mode) commit the change through the settings engine."""
+    journal = Journal()
+    journal.sweep()
+    host = PostfixHost(module, journal, module.params['config_dir'])
+    edit, before, after = plan(host.read(), module.params['parameters'], module.params['defaults'],
+                               module.params['services'])
+    result['parameters'] = dict((name, dict(before=before['parameters'][name], after=value))
+                                for name, value in edit['parameters'].items())
     if module._diff:
         result['diff'] = dict(before=before, after=after)
+    action = required_action(edit['parameters'], bool(edit['services']))
     if action is None:
-        module.exit_json(**result)
-
-    changed_texts = dict((name, text) for name, text in new_texts.items() if text != texts[name])
-    try:
-        host.validate(new_texts, checked_names(after))
-        if not module.check_mode:
-            taken = host.commit(changed_texts, action if module.params['activate'] else None)
-            result['activation'] = taken or 'none'
-    except _daemon.DaemonError as exc:
-        module.fail_json(msg=str(exc), **result)
-
-    pending = result['activation'] == 'none'
-    result['restart_required'] = pending and action == 'restart'
-    result['reload_required'] = pending and action == 'reload'
-    module.exit_json(**result)
+        return
+    transaction = Transaction({POSTFIX: host}, journal)
+    transaction.stage([('postfix_config', Plan(edits={POSTFIX: edit}, actions={POSTFIX: action}))], State())
+    result['changed'] = True
+    if module.check_mode:
+        return
+    taken = transaction.commit(module.params['activate']).get(POSTFIX)
+    result['activation'] = taken or 'none'
+    result['restart_required'] = taken is None and action == 'restart'
+    result['reload_required'] = taken is None and action == 'reload'
 
 
 if __name__ == '__main__':

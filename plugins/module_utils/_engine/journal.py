@@ -61,24 +61,29 @@ class Journal(object):
         return removed
 
     def interrupted(self):
-        """The marker of a change whose process is gone ({started, pid, files, daemons}), or None."""
+        """The marker of a change whose process is gone ({started, pid, files, daemons}), or None.
+
+        Its files may be new while its daemons still run the old configuration: the next run
+        activates `daemons` ({daemon: action}) again before removing it.
+        """
         text = atomic_file.read_text(self.marker)
         if not text:
             return None
         try:
             record = json.loads(text)
         except ValueError:
-            record = {'files': [], 'daemons': []}
+            record = {'files': [], 'daemons': {}}
         pid = record.get('pid')
         if isinstance(pid, int) and pid != self.pid and _alive(pid):
             return None
         return record
 
-    def begin(self, files, daemons):
+    def begin(self, files, actions):
+        """Mark a change as under way: the live `files` it writes, {daemon: action} it activates."""
         if not os.path.isdir(self.root):
             os.makedirs(self.root, 0o755)
         record = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'pid': self.pid,
-                  'files': sorted(files), 'daemons': sorted(daemons)}
+                  'files': list(files), 'daemons': dict(actions)}
         atomic_file.write_atomic(self.marker, json.dumps(record, sort_keys=True) + '\n', 0o600)
 
     def end(self):

@@ -239,6 +239,9 @@ def _run(request, result):
         check_types(options, area.argument_spec)
     needed = set(name for area, _options in request.requests for name in area.daemons)
     daemons = open_daemons(module, journal, needed)
+    if interrupted and not module.check_mode:
+        result['activation'] = _finish_interrupted(interrupted, daemons, journal)
+        result['changed'] = bool(result['activation'])
     facts = host_facts.gather(module)
     for area in request.all_areas:
         facts.update(area.facts())
@@ -259,6 +262,22 @@ def _run(request, result):
         check_ports(request.all_areas, current, dict((area.name, wanted[area.name]) for area in changed), state)
         _change(request, result, changed, daemons, journal, state, current, wanted)
     _follow_up(request, result, state, current, wanted)
+
+
+def _finish_interrupted(record, daemons, journal):
+    """Activate what an interrupted change may have left unactivated, then drop its marker.
+
+    Its files are either all old (killed before writing) or partly new; the daemons take
+    whatever is on disk now, and this run's own change (if any) converges the rest.
+    """
+    actions = record.get('daemons') if isinstance(record.get('daemons'), dict) else {}
+    taken = {}
+    for name in DAEMON_NAMES:
+        if name in actions and name in daemons and daemons[name].running():
+            taken[name] = actions[name] or activation.RESTART
+            daemons[name].activate(taken[name])
+    journal.end()
+    return taken
 
 
 def _change(request, result, changed, daemons, journal, state, current, wanted):
@@ -283,7 +302,7 @@ def _change(request, result, changed, daemons, journal, state, current, wanted):
                                   dict((area.name, wanted[area.name]) for area in changed), state)
     taken = transaction.commit(module.params['activate'], verify)
     result['changed'] = True
-    result['activation'] = dict((name, action or 'none') for name, action in taken.items())
+    result['activation'].update((name, action or 'none') for name, action in taken.items())
     pending = [transaction.actions[name] for name, action in taken.items() if action is None]
     result['restart_required'] = activation.RESTART in pending
     result['reload_required'] = activation.RELOAD in pending

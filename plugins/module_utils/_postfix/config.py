@@ -18,6 +18,8 @@ __metaclass__ = type
 import re
 import unicodedata
 
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
+
 # Parameters whose change Postfix only honours after "postfix stop; postfix start" (postconf(5)).
 RESTART_PARAMETERS = frozenset((
     'inet_interfaces',
@@ -49,7 +51,7 @@ _LINE_BREAKING = ('Cc', 'Zl', 'Zp')
 _ESCAPES = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
 
-class ConfigError(ValueError):
+class ConfigError(SettingsError):
     """Input that cannot be turned into a valid Postfix configuration."""
 
 

@@ -84,10 +84,7 @@ class PostfixHost(object):
             'main.cf': postfix_config.edit_main_cf(texts['main.cf'], edit.get('parameters', {})),
             'master.cf': postfix_config.edit_master_cf(texts['master.cf'], edit.get('services', {})),
         }
-        names = set(name for name, value in edit.get('parameters', {}).items() if value is not None)
-        for service in edit.get('services', {}).values():
-            if service:
-                names.update(service['options'])
+        names = parameter_names(edit)
         changed = dict((self.path(name), text) for name, text in edited.items() if text != texts[name])
         if not changed and not files:
             return {}, {}
@@ -155,6 +152,15 @@ class PostfixHost(object):
 
     def activate(self, action):
         activation.activate(self.module, UNIT, action, self.running, ERROR_MARKERS, unit_pattern='postfix*')
+
+
+def parameter_names(edit):
+    """Parameter names postconf must know: set in main.cf or as service overrides."""
+    names = set(name for name, value in edit.get('parameters', {}).items() if value is not None)
+    for service in edit.get('services', {}).values():
+        if service:
+            names.update(service['options'])
+    return names
 
 
 def required_action(changed_parameters, services_changed):

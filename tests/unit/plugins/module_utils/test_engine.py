@@ -232,12 +232,13 @@ def test_journal_sweeps_staging_copies_of_dead_processes_only(tmp_path):
 
 def test_journal_reports_a_change_whose_process_is_gone(tmp_path):
     killed = Journal(str(tmp_path), pid=999999999)
-    killed.begin(['/etc/postfix/main.cf'], ['postfix'])
+    killed.begin(['/etc/postfix/main.cf'], {'postfix': 'reload'})
     record = Journal(str(tmp_path)).interrupted()
     assert record['files'] == ['/etc/postfix/main.cf'] and record['pid'] == 999999999
+    assert record['daemons'] == {'postfix': 'reload'}
     assert Journal(str(tmp_path), pid=999999999).interrupted() == record
     running = Journal(str(tmp_path), pid=1)   # a live process: its change is not interrupted
-    running.begin([], [])
+    running.begin([], {})
     assert Journal(str(tmp_path)).interrupted() is None
     running.end()
     assert Journal(str(tmp_path)).interrupted() is None
@@ -305,3 +306,99 @@ def test_a_port_of_another_program_is_refused_and_own_ports_are_not():
     # Turning STARTTLS off and on again, or a port this area already holds, is no conflict.
     ports_check({'smtp': SMTP, 'imap_pop3': IMAP}, {'smtp': dict(SMTP, smtps=False)})
     ports_check({'smtp': SMTP, 'imap_pop3': dict(IMAP, pop3=True)}, {'imap_pop3': dict(IMAP, pop3=True, imap=False)})
+
+
+# --- the module boundary: results say exactly what changed ------------------------------------------
+
+class Exit(Exception):
+    def __init__(self, failed, result):
+        super(Exit, self).__init__(result.get('msg'))
+        self.failed = failed
+        self.result = result
+
+
+class FakeModule(object):
+    def __init__(self, check_mode=False):
+        self.params = {'activate': True}
+        self.check_mode = check_mode
+        self._diff = True
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def run_command(self, args):
+        return 0, '', ''
+
+    def get_bin_path(self, name, **kwargs):
+        return '/bin/' + name
+
+    def fail_json(self, **result):
+        raise Exit(True, result)
+
+    def exit_json(self, **result):
+        raise Exit(False, result)
+
+
+def file_area(path, daemon):
+    """An area whose one setting is the text of one file of `daemon`."""
+    namespace = types.ModuleType('file_area_%s' % daemon)
+    namespace.__dict__.update(
+        NAME='file_' + daemon, DAEMONS=(daemon,), OPTIONS=(daemon,),
+        ARGUMENT_SPEC={daemon: {'type': 'str'}},
+        read=lambda state: {daemon: _read(path)},
+        read_staged=lambda staged, wanted: {daemon: (getattr(staged, daemon) or {}).get(path, _read(path))},
+        desired=lambda current, options, state: dict(current, **dict((k, v) for k, v in options.items() if v)),
+        plan=lambda wanted, state: Plan(edits={daemon: {path: wanted[daemon]}}, actions={daemon: 'reload'}))
+    return engine_area.Area(namespace)
+
+
+@pytest.fixture
+def boundary(host, monkeypatch):
+    daemons = {}
+    monkeypatch.setattr(runner, 'Journal', lambda: host.journal)
+    monkeypatch.setattr(runner, 'open_daemons', lambda module, journal, needed: daemons)
+    monkeypatch.setattr(runner.host_facts, 'gather', lambda module: {'listening_ports': set()})
+    monkeypatch.setattr(runner, 'read_state', lambda daemons, facts: State(facts=facts))
+    areas = (file_area(host.paths['postfix'], 'postfix'), file_area(host.paths['dovecot'], 'dovecot'))
+
+    def call(module, options, **failures):
+        daemons.clear()
+        daemons.update(make(host, **failures).daemons)
+        requests = [(area, {area.options[0]: options.get(area.name)}) for area in areas]
+        with pytest.raises(Exit) as done:
+            runner.run(module, requests, areas)
+        return done.value
+    return call
+
+
+def test_a_rolled_back_change_fails_with_changed_false(host, boundary):
+    done = boundary(FakeModule(), {'file_postfix': 'postfix new\n', 'file_dovecot': 'dovecot new\n'},
+                    dovecot={'fail_activate': 1})
+    assert done.failed and done.result['changed'] is False
+    assert 'nothing was changed' in done.result['msg']
+    assert set(texts(host).values()) == {'postfix old\n', 'dovecot old\n', 'webmail old\n'}
+
+
+def test_check_mode_reports_the_change_and_touches_nothing(host, boundary):
+    done = boundary(FakeModule(check_mode=True), {'file_postfix': 'postfix new\n'})
+    assert not done.failed and done.result['changed'] is True
+    assert done.result['diff']['after']['postfix'] == 'postfix new\n'
+    assert texts(host)['postfix'] == 'postfix old\n' and host.log == []
+    assert not os.path.exists(host.journal.marker)
+
+
+def test_a_refused_validation_fails_unchanged(host, boundary):
+    done = boundary(FakeModule(), {'file_postfix': 'postfix new\n'}, postfix={'fail_stage': True})
+    assert done.failed and done.result['changed'] is False and 'check rejected' in done.result['msg']
+
+
+def test_the_next_run_finishes_an_interrupted_change(host, boundary):
+    Journal(host.journal.root, pid=999999999).begin([host.paths['dovecot']], {'dovecot': 'restart'})
+    module = FakeModule()
+    done = boundary(module, {})
+    assert not done.failed and done.result['changed'] is True
+    assert done.result['activation'] == {'dovecot': 'restart'}
+    assert done.result['interrupted_change']['daemons'] == {'dovecot': 'restart'}
+    assert module.warnings and 'interrupted' in module.warnings[0]
+    assert not os.path.exists(host.journal.marker)

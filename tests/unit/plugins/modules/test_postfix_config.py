@@ -7,6 +7,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
+from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import parameter_names
 from ansible_collections.mailroom.server.plugins.modules import postfix_config
 
 TEXTS = {
@@ -16,38 +17,39 @@ TEXTS = {
 
 
 def test_defaults_never_override_an_existing_value():
-    new, before, after = postfix_config.plan(
+    edit, _before, after = postfix_config.plan(
         TEXTS, {}, {'smtpd_tls_protocols': '>=TLSv1.2', 'smtpd_tls_mandatory_protocols': '>=TLSv1.2'}, [])
-    assert after['parameters'] == {'smtpd_tls_mandatory_protocols': '>=TLSv1.2'}
-    assert 'smtpd_tls_protocols = >=TLSv1.3\n' in new['main.cf']
+    assert edit['parameters'] == after['parameters'] == {'smtpd_tls_mandatory_protocols': '>=TLSv1.2'}
+    assert 'smtpd_tls_protocols = >=TLSv1.3\n' in _postfix.edit_main_cf(TEXTS['main.cf'], edit['parameters'])
 
 
 def test_parameters_win_over_defaults():
-    _new, _before, after = postfix_config.plan(TEXTS, {'biff': False}, {'biff': True}, [])
-    assert after['parameters'] == {'biff': 'no'}
+    edit, _before, _after = postfix_config.plan(TEXTS, {'biff': False}, {'biff': True}, [])
+    assert edit['parameters'] == {'biff': 'no'}
 
 
-def test_unchanged_request_plans_nothing():
-    new, before, after = postfix_config.plan(
+def test_unchanged_request_plans_nothing_and_diffs_the_managed_entries():
+    edit, before, after = postfix_config.plan(
         TEXTS, {'myhostname': 'mail.example.test'}, {}, [{'name': 'smtp', 'type': 'inet', 'chroot': 'y'}])
-    assert after == {'parameters': {}, 'services': {}}
-    assert new == TEXTS
+    assert edit == {'parameters': {}, 'services': {}}
+    assert before == after and list(after['parameters']) == ['myhostname'] and list(after['services']) == ['smtp/inet']
 
 
 def test_services_absent_and_new():
-    new, before, after = postfix_config.plan(TEXTS, {}, {}, [
+    edit, before, after = postfix_config.plan(TEXTS, {}, {}, [
         {'name': 'smtp', 'type': 'inet', 'state': 'absent'},
         {'name': 'submission', 'type': 'inet', 'command': 'smtpd', 'options': {'syslog_name': 'x'}},
     ])
-    assert after['services']['smtp/inet'] is None
+    assert edit['services']['smtp/inet'] is None and after['services']['smtp/inet'] is None
     assert before['services']['submission/inet'] is None
-    assert new['master.cf'].startswith('submission  inet  -  -  -  -  -  smtpd\n  -o syslog_name=x\n')
+    assert _postfix.edit_master_cf(TEXTS['master.cf'], edit['services']).startswith(
+        'submission  inet  -  -  -  -  -  smtpd\n  -o syslog_name=x\n')
 
 
 def test_checked_names_cover_service_overrides():
-    after = {'parameters': {'a': '1', 'b': None},
-             'services': {'x/inet': {'options': {'smtpd_c': 'yes'}}, 'y/inet': None}}
-    assert postfix_config.checked_names(after) == {'a', 'smtpd_c'}
+    edit = {'parameters': {'a': '1', 'b': None},
+            'services': {'x/inet': {'options': {'smtpd_c': 'yes'}}, 'y/inet': None}}
+    assert parameter_names(edit) == {'a', 'smtpd_c'}
 
 
 # Issue 10: each of these staged, passed `postfix check` and opened a listener before the fix.
