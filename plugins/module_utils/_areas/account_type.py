@@ -53,11 +53,10 @@ STATE_FILE = '/etc/mailroom/accounts.json'
 POSTFIX_TABLE = '/etc/postfix/mailroom-directory-recipients.cf'
 # per type and database: the type shows in Dovecot's own configuration
 DOVECOT_ARGS = '/etc/dovecot/mailroom-%s-%s.conf.ext'
-VMAIL_ROOT = '/var/vmail'
+VMAIL_ROOT = _account_migration.VMAIL_ROOT
 # the mta role's table of users in the local uid range (rebuilt when /etc/passwd changes)
 LOCAL_RECIPIENTS = 'hash:/etc/postfix/mailroom-local-recipients $alias_maps'
 DIRECTORY_RECIPIENTS = 'proxy:ldap:%s $alias_maps' % POSTFIX_TABLE
-DEFAULT_LOCAL_UIDS = (1000, 60000)
 MASK = '********'
 
 
@@ -151,12 +150,16 @@ def desired(current, options, state):
 
 
 def local_uids(state):
-    """The uid range of local accounts: as configured now, else as stored, else the role's default."""
+    """The uid range of local accounts (last 0: no upper limit): the imap role's, as Dovecot has
+    it while the type is local, and as stored when the module switched away from local."""
     config = state.dovecot
     if read(state)['account_type'] == LOCAL and config.get('first_valid_uid'):
         return int(config['first_valid_uid']), int(config.get('last_valid_uid') or 0)
     stored = state.facts.get('accounts_state', {}).get('local_uids')
-    return tuple(stored) if stored else DEFAULT_LOCAL_UIDS
+    if not stored:
+        raise SettingsError('the uid range of local accounts is unknown (Dovecot has no first_valid_uid '
+                            'and %s none): apply the mailroom.server.imap role first' % STATE_FILE)
+    return tuple(stored)
 
 
 def plan(wanted, state):
@@ -239,13 +242,6 @@ def render_dovecot_args(account_type, directory):
     return '\n'.join(lines) + '\n'
 
 
-def _ldap_environment(directory):
-    environment = [('LDAPREFERRALS', 'off'), ('LDAPTLS_REQCERT', 'demand')]
-    if directory.get('ca_file'):
-        environment.append(('LDAPTLS_CACERT', directory['ca_file']))
-    return environment
-
-
 def render_dovecot(settings, dialect, uids, vmail):
     """mailroom.d/accounts.conf: passdb, userdb and which uids may own mail."""
     account_type, directory = settings['account_type'], settings['directory']
@@ -269,7 +265,7 @@ def render_dovecot(settings, dialect, uids, vmail):
                 ('ldap_auth_dn_password', directory['bind_password']),
                 ('ldap_base', directory['base_dn']),
                 ('ldap_deref', 'never'),
-                ('import_environment', _ldap_environment(directory)),
+                ('import_environment', _directory.ldap_environment(directory)),
                 ('passdb ldap', [('bind', 'yes'), ('filter', login)]),
                 ('userdb ldap', [
                     ('filter', login),
@@ -280,7 +276,7 @@ def render_dovecot(settings, dialect, uids, vmail):
                 ]),
             ]
         else:
-            environment = ' '.join('%s=%s' % pair for pair in _ldap_environment(directory))
+            environment = ' '.join('%s=%s' % pair for pair in _directory.ldap_environment(directory))
             entries += [
                 ('import_environment', '$import_environment ' + environment),
                 ('passdb', [('driver', 'ldap'), ('args', DOVECOT_ARGS % (account_type, 'passdb'))]),

@@ -19,6 +19,7 @@ import socket
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import POSTFIX, Plan
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
+from ansible_collections.mailroom.server.plugins.module_utils._postfix.config import service_key
 
 NAME = 'smtp'
 DAEMONS = (POSTFIX,)
@@ -97,17 +98,13 @@ def find_services(services):
     return mx, submission, smtps
 
 
-def _key(service):
-    return '%s/%s' % (service['name'], service['type'])
-
-
 def disabled_tokens(value):
     return [token for token in re.split(r'[\s,]+', value or '') if token]
 
 
 def _enabled(service, tokens):
     """A service's own toggle; the service-wide switch ("inet") is the separate `enabled`."""
-    return service is not None and _key(service) not in tokens
+    return service is not None and service_key(service) not in tokens
 
 
 def read(state):
@@ -120,7 +117,7 @@ def read(state):
     tokens = disabled_tokens(state.postfix.get('master_service_disable'))
     level = mx['options'].get(LISTENER_TLS_LEVEL, state.postfix.get(LISTENER_TLS_LEVEL, 'none'))
     return dict(
-        enabled=DISABLE_ALL not in tokens and _key(mx) not in tokens,
+        enabled=DISABLE_ALL not in tokens and service_key(mx) not in tokens,
         port=service_port(mx['name']),
         smtps=_enabled(smtps, tokens),
         starttls=level not in ('none', '') and _enabled(submission, tokens),
@@ -173,14 +170,14 @@ def desired(current, options, state):
 def plan(wanted, state):
     current = read(state)
     mx, submission, smtps = find_services(state.services)
-    ours = set([DISABLE_ALL, _key(mx)] + [_key(s) for s in (submission, smtps) if s])
+    ours = set([DISABLE_ALL, service_key(mx)] + [service_key(s) for s in (submission, smtps) if s])
     tokens = [t for t in disabled_tokens(state.postfix.get('master_service_disable')) if t not in ours]
     if not wanted['enabled']:
         tokens.append(DISABLE_ALL)
     if smtps is not None and not wanted['smtps']:
-        tokens.append(_key(smtps))
+        tokens.append(service_key(smtps))
     if submission is not None and not wanted['starttls']:
-        tokens.append(_key(submission))
+        tokens.append(service_key(submission))
     parameters = {}
     disable_value = ' '.join(tokens) or None
     if disable_value != (state.postfix.get('master_service_disable') or None):
@@ -196,7 +193,7 @@ def plan(wanted, state):
         new_mx['options'][LISTENER_TLS_LEVEL] = 'may' if wanted['starttls'] else 'none'
     if new_mx != mx:
         # Keyed by the old entry, so a moved port is rewritten in its place.
-        services[_key(mx)] = new_mx
+        services[service_key(mx)] = new_mx
     # master(8) re-reads master.cf and master_service_disable on reload: listeners come and go.
     return Plan(postfix_parameters=parameters, postfix_services=services,
                 postfix_action=activation.RELOAD)

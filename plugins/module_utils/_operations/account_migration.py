@@ -32,7 +32,8 @@ def sources(account_type, local_uids, vmail_root=VMAIL_ROOT, passwd=pwd.getpwall
     low, high = local_uids
     for entry in sorted(passwd(), key=lambda item: item.pw_name):
         maildir = os.path.join(entry.pw_dir, 'Maildir')
-        if low <= entry.pw_uid <= high and os.path.isdir(maildir) and not os.path.islink(maildir):
+        # Dovecot's last_valid_uid 0 means no upper limit.
+        if low <= entry.pw_uid and (not high or entry.pw_uid <= high) and os.path.isdir(maildir) and not os.path.islink(maildir):
             found.append((entry.pw_name, maildir, 'local'))
     for other in DIRECTORY_TYPES:
         base = os.path.join(vmail_root, other)

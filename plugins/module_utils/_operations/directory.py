@@ -109,10 +109,16 @@ def probe_command(account_type, directory, password_file):
         argv.append('-ZZ')
     attribute = FLAVOURS[account_type].login_attribute
     argv.extend([login_filter(account_type, directory, '*'), attribute])
-    environment = {'LDAPREFERRALS': 'off', 'LDAPTLS_REQCERT': 'demand'}
+    return argv, dict(ldap_environment(directory))
+
+
+def ldap_environment(directory):
+    """What OpenLDAP's library must be told, for every client of the directory (ldapsearch,
+    Dovecot): never chase referrals, always check the certificate, against this CA if given."""
+    environment = [('LDAPREFERRALS', 'off'), ('LDAPTLS_REQCERT', 'demand')]
     if directory.get('ca_file'):
-        environment['LDAPTLS_CACERT'] = directory['ca_file']
-    return argv, environment
+        environment.append(('LDAPTLS_CACERT', directory['ca_file']))
+    return environment
 
 
 def parse_probe(account_type, directory, rc, out, err):

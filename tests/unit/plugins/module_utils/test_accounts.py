@@ -172,6 +172,11 @@ def test_sources_are_local_users_in_range_and_the_other_directory(tmp_path):
     found = _account_migration.sources('ldap', (1000, 60000), str(vmail), lambda: users)
     expected = [('alice', 'local'), ('dave', 'local'), ('carol', 'domain')]
     assert [(user, kind) for user, _path, kind in found] == expected
+    # Dovecot's last_valid_uid 0 is no upper limit, not an empty range.
+    found = _account_migration.sources('ldap', (1000, 0), str(vmail), lambda: users)
+    assert [(user, kind) for user, _path, kind in found] == expected
+    found = _account_migration.sources('ldap', (1000, 1000), str(vmail), lambda: users)
+    assert [user for user, _path, _kind in found] == ['alice', 'carol']
 
 
 # The directory's certificate is always checked against the CA, and ldap:// always upgrades with
