@@ -248,11 +248,16 @@ def _run(request, result):
     state = read_state(daemons, facts)
 
     current, wanted = {}, {}
+    requested = [area for area, _options in request.requests]
     for area in request.all_areas:
-        if _readable(area, daemons):
-            current[area.name] = area.read(state)
+        if area not in requested and _readable(area, daemons):
+            try:
+                current[area.name] = area.read(state)
+            except SettingsError:
+                # An area this call does not set and cannot read has no ports to compare with.
+                continue
     for area, options in request.requests:
-        current[area.name] = area.read(state) if area.name not in current else current[area.name]
+        current[area.name] = area.read(state)
         wanted[area.name] = area.desired(current[area.name], options, state)
     result['settings'] = request.shaped(wanted)
     if module._diff:
