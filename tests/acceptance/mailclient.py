@@ -15,7 +15,9 @@ import time
 import uuid
 import warnings
 
-TIMEOUT = 15
+# Longer than Dovecot's longest answer delay after failed logins from one address (auth
+# penalty: up to 15 s), which the suite provokes on purpose: a slow refusal is not a dead server.
+TIMEOUT = 40
 
 MailHost = collections.namedtuple('MailHost', 'address hostname domain ports users')
 
@@ -26,11 +28,23 @@ TLS_VERSIONS = {
 }
 
 
+# Ciphers a TLS 1.1 handshake can use (CBC with SHA-1 MACs). The servers' TLS 1.2 ciphers
+# (AES-GCM, ChaCha20) exist only from TLS 1.2 on: a TLS 1.1 client offering none of these could
+# never connect, whatever the server's lowest version.
+TLS11_CIPHERS = ('ECDHE-ECDSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA',
+                 'ECDHE-RSA-AES256-SHA', 'AES128-SHA', 'AES256-SHA')
+
+# What the server's alert says when it refuses the offered version itself ("protocol version"),
+# as opposed to refusing everything the client offered ("handshake failure").
+REFUSED_VERSION = 'TLSV1_ALERT_PROTOCOL_VERSION'
+
+
 def tls_client(version=None):
     """A client context pinned to one TLS version (or any), not verifying the self-signed cert.
 
     OpenSSL 3 only offers TLS 1.0/1.1 at security level 0; without it a "TLS 1.1 refused"
-    result would come from our own client, not from the server.
+    result would come from our own client, not from the server. Pinned to 1.1 it offers
+    TLS11_CIPHERS first (and everything else OpenSSL has at level 0).
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
@@ -42,7 +56,7 @@ def tls_client(version=None):
             context.minimum_version = TLS_VERSIONS[version]
             context.maximum_version = TLS_VERSIONS[version]
     if version == '1.1':
-        context.set_ciphers('DEFAULT:@SECLEVEL=0')
+        context.set_ciphers(':'.join(TLS11_CIPHERS) + ':DEFAULT:@SECLEVEL=0')
     return context
 
 
@@ -130,17 +144,23 @@ def tls_handshake(host, service, version):
 
     STARTTLS services are upgraded with their protocol's command first.
     """
+    return tls_attempt(host, service, version)[0]
+
+
+def tls_attempt(host, service, version):
+    """tls_handshake's answer and why a handshake was refused: (answer, reason), the reason being
+    OpenSSL's (REFUSED_VERSION when the server refused the offered version), else None."""
     try:
         socket.create_connection((host.address, host.ports[service]), timeout=TIMEOUT).close()
     except OSError:
-        return CLOSED
+        return CLOSED, None
     context = tls_client(version)
     port = host.ports[service]
     try:
         if service in ('smtps', 'imaps', 'pop3s'):
             with socket.create_connection((host.address, port), timeout=TIMEOUT) as raw:
                 with context.wrap_socket(raw) as wrapped:
-                    return wrapped.version()
+                    return wrapped.version(), None
         if service in ('smtp', 'submission'):
             session = smtp(host, service)
             session.starttls(context=context)
@@ -152,6 +172,8 @@ def tls_handshake(host, service, version):
             session.stls(context=context)
         version_seen = session.sock.version()
         session.sock.close()
-        return version_seen
-    except (ssl.SSLError, OSError, smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto):
-        return None
+        return version_seen, None
+    except ssl.SSLError as exc:
+        return None, exc.reason or str(exc)
+    except (OSError, smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto) as exc:
+        return None, str(exc) or type(exc).__name__

@@ -5,10 +5,13 @@
 Run it from outside the mail host (another network namespace). Commands:
   open ADDRESS PORT...                    which ports accept a TCP connection
   tls ADDRESS [SERVICE=PORT...]           per service, the version negotiated by a client pinned
-                                          to TLS 1.1, 1.2, 1.3 (keys tls1_1 ...): null if refused
+                                          to TLS 1.1, 1.2, 1.3 (keys tls1_1 ...): null if refused,
+                                          and why (keys tls1_1_error ...: the OpenSSL reason,
+                                          TLSV1_ALERT_PROTOCOL_VERSION for a refused version)
   ehlo ADDRESS PORT                       the EHLO keywords, before and after STARTTLS
   login ADDRESS PORT imap|pop3 USER PASS  a plaintext (no TLS) login: ok, or the server's refusal
-  hold ADDRESS PORT USER PASS COUNT OTHER hold COUNT IMAPS logins, try one more, and one from OTHER
+  hold ADDRESS PORT USER PASS COUNT OTHER hold COUNT IMAPS logins (POP3S when PORT is 995), try
+                                          one more, and one from OTHER
   deliver ADDRESS PORT DOMAIN USER PASS   send on PORT, find it over IMAPS on 993
   tlslogin ADDRESS imaps|pop3s USER PASS  a login over IMAPS (993) or POP3S (995): ok, or the refusal
   rcpt ADDRESS PORT RECIPIENT             the SMTP reply code and text to RCPT TO:<RECIPIENT>
@@ -26,7 +29,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mailclient import (  # noqa: E402  pylint: disable=wrong-import-position
-    TIMEOUT, MailHost, imap_find, make_message, smtp, starttls, tls_client, tls_handshake,
+    TIMEOUT, MailHost, imap_find, make_message, smtp, starttls, tls_attempt, tls_client,
 )
 
 STANDARD = {'smtp': 25, 'submission': 587, 'smtps': 465, 'imap': 143, 'imaps': 993,
@@ -52,9 +55,13 @@ def probe_open(address, *ports):
 def probe_tls(address, *pairs):
     services = dict(pair.split('=') for pair in pairs) if pairs else STANDARD
     target = host(address, dict((name, int(port)) for name, port in services.items()))
-    return dict((name, dict(('tls' + version.replace('.', '_'), tls_handshake(target, name, version))
-                            for version in ('1.1', '1.2', '1.3')))
-                for name in services)
+    result = {}
+    for name in services:
+        result[name] = {}
+        for version in ('1.1', '1.2', '1.3'):
+            key = 'tls' + version.replace('.', '_')
+            result[name][key], result[name][key + '_error'] = tls_attempt(target, name, version)
+    return result
 
 
 def probe_ehlo(address, port):
@@ -124,21 +131,43 @@ def _imaps_login(address, port, user, password):
     return session, None
 
 
+class _Pop3Session(object):
+    """A POP3S login that logs out like an IMAP session, for probe_hold."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def logout(self):
+        self.session.quit()
+
+
+def _pop3s_login(address, port, user, password):
+    session = poplib.POP3_SSL(address, int(port), context=tls_client(), timeout=TIMEOUT)
+    try:
+        session.user(user)
+        session.pass_(password)
+    except poplib.error_proto as exc:
+        session.close()
+        return None, exc.args[0].decode('utf-8', 'replace') if exc.args else str(exc)
+    return _Pop3Session(session), None
+
+
 def probe_hold(address, port, user, password, count, other):
+    login = _pop3s_login if int(port) == STANDARD['pop3s'] else _imaps_login
     held = []
     try:
         # Logins in parallel (TLS + PAM take a while each); all must succeed before the extra one.
         with ThreadPoolExecutor(max_workers=16) as pool:
-            results = list(pool.map(lambda _index: _imaps_login(address, port, user, password),
+            results = list(pool.map(lambda _index: login(address, port, user, password),
                                     range(int(count))))
         held.extend(session for session, _error in results if session is not None)
         errors = [error for _session, error in results if error]
         if errors:
             return {'held': len(held), 'wanted': int(count), 'error': errors[0]}
-        extra, extra_error = _imaps_login(address, port, user, password)
+        extra, extra_error = login(address, port, user, password)
         if extra is not None:
             held.append(extra)
-        from_other, other_error = _imaps_login(other, port, user, password)
+        from_other, other_error = login(other, port, user, password)
         if from_other is not None:
             held.append(from_other)
         return {'held': int(count), 'extra_refused': extra is None, 'extra_error': extra_error,
@@ -147,7 +176,7 @@ def probe_hold(address, port, user, password, count, other):
         for session in held:
             try:
                 session.logout()
-            except (imaplib.IMAP4.error, OSError):
+            except (imaplib.IMAP4.error, poplib.error_proto, OSError):
                 pass
 
 

@@ -7,19 +7,25 @@ __metaclass__ = type
 
 import imaplib
 import poplib
+import re
 
 import pytest
 
 from mailclient import TIMEOUT, imap_find, imap_login, make_message, pop3_login, smtp, starttls
 
 
+# Dovecot's refusals of a password sent without TLS: 2.3 says "Plaintext", 2.4 "Cleartext".
+PLAINTEXT_REFUSED = r'\[(?:AUTH|PRIVACYREQUIRED)\] (?:Plaintext|Cleartext) authentication disallowed on non-secure \(SSL/TLS\) connections\.'
+
+
 def test_imap_refuses_plaintext_login_without_tls(mailhost):
     user, password = mailhost.users[0]
     session = imaplib.IMAP4(mailhost.address, mailhost.ports['imap'], timeout=TIMEOUT)
     assert 'LOGINDISABLED' in session.capabilities
-    with pytest.raises(imaplib.IMAP4.error):
+    with pytest.raises(imaplib.IMAP4.error) as refused:
         session.login(user, password)
     session.shutdown()
+    assert re.search(PLAINTEXT_REFUSED, str(refused.value)), str(refused.value)
 
 
 @pytest.mark.parametrize('service', ['imap', 'imaps'])
@@ -47,12 +53,13 @@ def test_special_use_folders_exist(mailhost):
 
 
 def test_pop3_refuses_plaintext_password_without_tls(mailhost):
-    user, password = mailhost.users[0]
+    """Refused at USER already: the password is never asked for."""
+    user, _password = mailhost.users[0]
     session = poplib.POP3(mailhost.address, mailhost.ports['pop3'], timeout=TIMEOUT)
-    with pytest.raises(poplib.error_proto):
+    with pytest.raises(poplib.error_proto) as refused:
         session.user(user)
-        session.pass_(password)
     session.close()
+    assert re.match('-ERR ' + PLAINTEXT_REFUSED + '$', refused.value.args[0].decode()), refused.value.args[0]
 
 
 def test_pop3s_wrong_password_is_refused(mailhost):

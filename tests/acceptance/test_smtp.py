@@ -8,8 +8,9 @@ __metaclass__ = type
 import smtplib
 
 import pytest
+from cryptography import x509
 
-from mailclient import imap_find, make_message, smtp, starttls, submission_session, tls_client
+from mailclient import imap_find, make_message, smtp, starttls, submission_session
 
 
 def test_port_25_offers_starttls_but_never_auth(mailhost):
@@ -45,10 +46,14 @@ def test_smtps_offers_auth_over_implicit_tls(mailhost):
 
 
 def test_certificate_names_the_host(mailhost):
+    """Clients match the host name against the certificate's subjectAltName DNS names (RFC 6125;
+    the subject's CN is not looked at), so that is where the name must be."""
     session = smtp(mailhost, 'smtps')
     der = session.sock.getpeercert(binary_form=True)
     session.quit()
-    assert mailhost.hostname.encode() in der
+    certificate = x509.load_der_x509_certificate(der)
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert mailhost.hostname in names.get_values_for_type(x509.DNSName)
 
 
 def test_unauthenticated_relay_is_refused(mailhost):
@@ -101,9 +106,10 @@ def test_authenticated_client_can_send_to_another_user(mailhost, service):
     assert imap_find(mailhost, user, password, token) is not None
 
 
-def test_authenticated_client_may_relay(mailhost):
+@pytest.mark.parametrize('service', ['submission', 'smtps'])
+def test_authenticated_client_may_relay(mailhost, service):
     user, password = mailhost.users[0]
-    session = starttls(smtp(mailhost, 'submission'), tls_client())
+    session = submission_session(mailhost, service)
     session.login(user, password)
     session.mail('%s@%s' % (user, mailhost.domain))
     code, _message = session.rcpt('friend@elsewhere.example.org')

@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The TLS 1.1 probe must really offer TLS 1.1, or "refused" results would prove nothing."""
+"""The TLS 1.1 probe must really offer TLS 1.1 with ciphers TLS 1.1 can use, or "refused"
+results would prove nothing; and the refusal's reason must tell a version floor from a cipher
+mismatch. Checked against throwaway servers on loopback, configured to allow what the mail host
+must refuse."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -13,28 +16,32 @@ import warnings
 
 import pytest
 
-from mailclient import tls_client
+from mailclient import REFUSED_VERSION, TLS11_CIPHERS, tls_client
 
 
 @pytest.fixture(scope='module')
-def legacy_server(tmp_path_factory):
-    """A loopback TLS server that accepts TLS 1.0 to 1.3."""
+def certificate(tmp_path_factory):
     directory = tmp_path_factory.mktemp('legacy-tls')
     cert, key = str(directory / 'cert.pem'), str(directory / 'key.pem')
     subprocess.check_call(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
                            '-subj', '/CN=legacy.test', '-keyout', key, '-out', cert],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+def serve(certificate, lowest, ciphers):
+    """A loopback TLS server from `lowest` up to TLS 1.3, with TLS 1.2-and-below `ciphers`."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', DeprecationWarning)
-        context.minimum_version = ssl.TLSVersion.TLSv1
-    context.set_ciphers('DEFAULT:@SECLEVEL=0')
-    context.load_cert_chain(cert, key)
+        context.minimum_version = lowest
+    context.set_ciphers(ciphers + ':@SECLEVEL=0')
+    context.load_cert_chain(*certificate)
     listener = socket.socket()
     listener.bind(('127.0.0.1', 0))
     listener.listen(4)
 
-    def serve():
+    def loop():
         while True:
             try:
                 connection, _address = listener.accept()
@@ -46,13 +53,58 @@ def legacy_server(tmp_path_factory):
             except (ssl.SSLError, OSError):
                 pass
 
-    threading.Thread(target=serve, daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+    return listener
+
+
+@pytest.fixture(scope='module')
+def legacy_server(certificate):
+    """Accepts TLS 1.0 to 1.3; below TLS 1.3 only ECDHE-RSA-AES128-SHA (the one a TLS 1.1 client
+    can use) and the mail host's ECDHE-RSA-AES128-GCM-SHA256 (for the TLS 1.2 client)."""
+    listener = serve(certificate, ssl.TLSVersion.TLSv1, 'ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256')
     yield listener.getsockname()
     listener.close()
 
 
-@pytest.mark.parametrize('version, expected', [('1.1', 'TLSv1.1'), ('1.2', 'TLSv1.2'), ('1.3', 'TLSv1.3')])
+@pytest.fixture(scope='module')
+def floor_server(certificate):
+    """Like the mail host: TLS 1.2 at the least."""
+    listener = serve(certificate, ssl.TLSVersion.TLSv1_2, 'ECDHE-RSA-AES128-GCM-SHA256')
+    yield listener.getsockname()
+    listener.close()
+
+
+@pytest.fixture(scope='module')
+def no_floor_server(certificate):
+    """The mail host's ciphers without its floor: TLS 1.1 allowed, but no cipher for it."""
+    listener = serve(certificate, ssl.TLSVersion.TLSv1, 'ECDHE-RSA-AES128-GCM-SHA256')
+    yield listener.getsockname()
+    listener.close()
+
+
+def attempt(address, version):
+    try:
+        with socket.create_connection(address, timeout=5) as raw:
+            with tls_client(version).wrap_socket(raw) as wrapped:
+                return wrapped.version(), wrapped.cipher()[0], None
+    except ssl.SSLError as exc:
+        return None, None, exc.reason
+
+
+def test_tls_1_1_client_offers_tls_1_1_ciphers():
+    offered = [cipher['name'] for cipher in tls_client('1.1').get_ciphers()]
+    assert set(TLS11_CIPHERS) <= set(offered)
+
+
+@pytest.mark.parametrize('version, expected', [('1.2', 'TLSv1.2'), ('1.3', 'TLSv1.3')])
 def test_pinned_client_negotiates_exactly_its_version(legacy_server, version, expected):
-    with socket.create_connection(legacy_server, timeout=5) as raw:
-        with tls_client(version).wrap_socket(raw) as wrapped:
-            assert wrapped.version() == expected
+    assert attempt(legacy_server, version)[0] == expected
+
+
+def test_tls_1_1_client_connects_where_tls_1_1_is_allowed(legacy_server):
+    assert attempt(legacy_server, '1.1') == ('TLSv1.1', 'ECDHE-RSA-AES128-SHA', None)
+
+
+def test_a_version_floor_is_told_from_a_cipher_mismatch(floor_server, no_floor_server):
+    assert attempt(floor_server, '1.1') == (None, None, REFUSED_VERSION)
+    assert attempt(no_floor_server, '1.1') == (None, None, 'SSLV3_ALERT_HANDSHAKE_FAILURE')
