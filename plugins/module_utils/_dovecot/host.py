@@ -64,9 +64,10 @@ class DovecotHost(object):
     def settings_path(self, area):
         return os.path.join(self.config_dir, SETTINGS_DIR, area + '.conf')
 
-    def _doveconf(self, config_file):
-        """(parsed `doveconf -n`, doveconf's warnings) of a configuration file."""
-        rc, out, err = self.module.run_command([self.doveconf, '-n', '-c', config_file])
+    def _doveconf(self, config_file, secrets=False):
+        """(parsed `doveconf -n`, doveconf's warnings) of a configuration file; with `secrets`,
+        the values Dovecot hides (such as 2.3's ssl_key) are shown."""
+        rc, out, err = self.module.run_command([self.doveconf, '-n'] + (['-P'] if secrets else []) + ['-c', config_file])
         if rc != 0:
             raise DovecotError('doveconf rejected the configuration: %s' % (err or out).strip())
         warnings = [line.strip() for line in err.splitlines() if 'Warning:' in line]
@@ -120,19 +121,20 @@ class DovecotHost(object):
                 if not relative.startswith('..'):
                     atomic_file.write_staged(os.path.join(staged_dir, relative), text)
             config, warnings = self._doveconf(os.path.join(staged_dir, 'dovecot.conf'))
+            self._check_files(self._doveconf(os.path.join(staged_dir, 'dovecot.conf'), secrets=True)[0])
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         new = [warning for warning in warnings
                if warning.replace(staged_dir, self.config_dir) not in live_warnings]
         if new:
             raise DovecotError('doveconf warns about the new configuration: %s' % ' '.join(new))
-        self._check_files(config)
         return config
 
     def _check_files(self, config):
         if config.get('ssl', 'yes') == 'no':
             return
         for name in FILE_SETTINGS[self.dialect]:
+            # 2.3 reads "<path" (the file's contents); 2.4 names the file.
             path = (config.get(name) or '').lstrip('<').strip()
             if path and not os.access(path, os.R_OK):
                 raise DovecotError('%s = %s: the file is missing or unreadable; Dovecot would refuse '
