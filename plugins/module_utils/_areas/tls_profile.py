@@ -19,6 +19,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._dovecot import co
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.config import normalize_value
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, POSTFIX, Plan
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
+from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts, tls_probe
 
 NAME = 'tls_profile'
 DAEMONS = (POSTFIX, DOVECOT)
@@ -104,3 +105,18 @@ def plan(wanted, state):
     # smtpd processes read TLS settings when they start; a reload replaces them.
     return Plan(postfix_parameters=postfix_parameters(profile, state.postfix),
                 postfix_action=activation.RELOAD, dovecot_text=text, dovecot_action=activation.RELOAD)
+
+
+
+def in_effect(settings, listeners):
+    """None when the live implicit-TLS listeners ({port: addresses}) answer with the profile's
+    floor - TLS 1.2 refused under modern, accepted under intermediate - else what answered."""
+    expected = None if settings['profile'] == 'modern' else 'TLSv1.2'
+    for port in tls_probe.IMPLICIT_TLS_PORTS:
+        if port not in listeners:
+            continue
+        answer = tls_probe.negotiated(host_facts.reachable_address(listeners[port]), port, '1.2')
+        if answer != expected:
+            return 'port %d answers a TLS 1.2 client with %s under the %s profile' % (
+                port, answer or 'a refusal', settings['profile'])
+    return None

@@ -28,7 +28,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._operations import
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
 
 ADAPTERS = {POSTFIX: (PostfixHost, 'postfix'), DOVECOT: (DovecotHost, 'dovecot')}
-# How long planned listeners may take to be bound (or released) after an activation.
+# How long a change may take to show on the wire (listeners bound or released, TLS floor).
 LISTENER_TIMEOUT = 15
 
 
@@ -114,9 +114,10 @@ def check_ports(all_areas, current, wanted, state):
                                     'on it; choose another port' % (area.name, port, label))
 
 
-def _listeners_in_effect(all_areas, current, wanted, state):
-    """A check for the committed change: the changed areas' ports bound, the ports they closed
-    released - for areas whose daemons were activated (`taken`, {daemon: action or None})."""
+def _in_effect(all_areas, current, wanted, state):
+    """A check for the committed change, for the changed areas whose daemons were activated
+    (`taken`, {daemon: action or None}): the ports they open bound, the ports they close released,
+    and each area's own proof (such as the TLS floor answered)."""
 
     def verify(taken):
         live = [area for area in all_areas if area.name in wanted
@@ -126,24 +127,23 @@ def _listeners_in_effect(all_areas, current, wanted, state):
         should_listen = set(after)
         should_close = set(before) - set(after)
 
-        def missing():
-            listening = host_facts.listening_ports()
-            return sorted(should_listen - listening), sorted(should_close & listening)
+        def problems():
+            listeners = host_facts.listeners()
+            found = []
+            unbound = sorted(should_listen - set(listeners))
+            unreleased = sorted(should_close & set(listeners))
+            if unbound:
+                found.append('not listening on %s' % ', '.join(map(str, unbound)))
+            if unreleased:
+                found.append('still listening on %s' % ', '.join(map(str, unreleased)))
+            if not found:
+                found = [shown for shown in (area.in_effect(wanted[area.name], listeners) for area in live) if shown]
+            return found
 
-        result = activation.wait_for(lambda: missing() == ([], []), LISTENER_TIMEOUT)
-        if not result:
-            unbound, unreleased = missing()
-            raise DaemonError('the new configuration is not in effect: %s'
-                              % '; '.join(part for part in (
-                                  unbound and 'not listening on %s' % ', '.join(map(str, unbound)),
-                                  unreleased and 'still listening on %s' % ', '.join(map(str, unreleased)))
-                                  if part))
+        if activation.wait_for(lambda: not problems(), LISTENER_TIMEOUT):
+            return
+        raise DaemonError('the new configuration is not in effect: %s' % '; '.join(problems()))
     return verify
-
-
-def given(area, options):
-    """Whether any of the area's options, or an action option it takes, was given."""
-    return any(options.get(name) not in (None, False) for name in area.argument_spec)
 
 
 class Request(object):
@@ -303,7 +303,7 @@ def _change(request, result, changed, daemons, journal, state, current, wanted):
     if module.check_mode:
         result['changed'] = True
         return
-    verify = _listeners_in_effect(request.all_areas, dict((name, value) for name, value in current.items()),
+    verify = _in_effect(request.all_areas, dict((name, value) for name, value in current.items()),
                                   dict((area.name, wanted[area.name]) for area in changed), state)
     taken = transaction.commit(module.params['activate'], verify)
     result['changed'] = True

@@ -7,7 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import binascii
+import socket
+
 from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import HostError
 from ansible_collections.mailroom.server.plugins.module_utils._areas.network_interface import (
     interface_addresses,
 )
@@ -15,21 +19,44 @@ from ansible_collections.mailroom.server.plugins.module_utils._areas.network_int
 TCP_LISTEN = '0A'
 
 
-def parse_listening_ports(proc_net_tcp):
-    """Ports in LISTEN state from the text of /proc/net/tcp or /proc/net/tcp6."""
-    ports = set()
+def _address(hex_address):
+    """The text form of an address as /proc/net/tcp* prints it (32-bit words in host order)."""
+    raw = binascii.unhexlify(hex_address)
+    words = b''.join(raw[index:index + 4][::-1] for index in range(0, len(raw), 4))
+    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, words)
+
+
+def parse_listeners(proc_net_tcp):
+    """{port: set of local addresses} in LISTEN state, from /proc/net/tcp or /proc/net/tcp6."""
+    listeners = {}
     for line in proc_net_tcp.splitlines()[1:]:
         fields = line.split()
         if len(fields) > 3 and fields[3] == TCP_LISTEN:
-            ports.add(int(fields[1].rsplit(':', 1)[1], 16))
-    return ports
+            address, port = fields[1].rsplit(':', 1)
+            listeners.setdefault(int(port, 16), set()).add(_address(address))
+    return listeners
+
+
+def listeners():
+    """{port: set of addresses} of every TCP listener on the host."""
+    found = {}
+    for path in ('/proc/net/tcp', '/proc/net/tcp6'):
+        for port, addresses in parse_listeners(_atomic_file.read_text(path, default='')).items():
+            found.setdefault(port, set()).update(addresses)
+    return found
 
 
 def listening_ports():
-    ports = set()
-    for path in ('/proc/net/tcp', '/proc/net/tcp6'):
-        ports |= parse_listening_ports(_atomic_file.read_text(path, default=''))
-    return ports
+    return set(listeners())
+
+
+def reachable_address(addresses):
+    """An address to reach a listener bound to `addresses` from the host itself."""
+    for wildcard, loopback in (('0.0.0.0', '127.0.0.1'), ('::', '::1')):
+        if wildcard in addresses:
+            return loopback
+    return sorted(addresses)[0]
 
 
 def interfaces(module):
@@ -37,7 +64,7 @@ def interfaces(module):
     ip = module.get_bin_path('ip', required=True, opt_dirs=['/usr/sbin', '/sbin'])
     rc, out, err = module.run_command([ip, '-json', 'address', 'show'])
     if rc != 0:
-        module.fail_json(msg='ip -json address failed: %s' % (err or out).strip())
+        raise HostError('ip -json address failed: %s' % (err or out).strip())
     return interface_addresses(out)
 
 

@@ -13,5 +13,18 @@ PROC_NET_TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->
 """
 
 
-def test_parse_listening_ports_only_listen_state():
-    assert _host_facts.parse_listening_ports(PROC_NET_TCP) == {25, 993}
+PROC_NET_TCP6 = """  sl  local_address                         remote_address                        st
+   0: 00000000000000000000000000000000:03E1 00000000000000000000000000000000:0000 0A 0
+   1: 00000000000000000000000001000000:0019 00000000000000000000000000000000:0000 0A 0
+"""
+
+
+def test_parse_listeners_only_listen_state_with_their_addresses():
+    assert _host_facts.parse_listeners(PROC_NET_TCP) == {25: {'0.0.0.0'}, 993: {'10.21.0.2'}}
+    assert _host_facts.parse_listeners(PROC_NET_TCP6) == {993: {'::'}, 25: {'::1'}}
+
+
+def test_a_wildcard_listener_is_reached_on_loopback():
+    assert _host_facts.reachable_address({'0.0.0.0', '::'}) == '127.0.0.1'
+    assert _host_facts.reachable_address({'::'}) == '::1'
+    assert _host_facts.reachable_address({'10.21.0.2'}) == '10.21.0.2'

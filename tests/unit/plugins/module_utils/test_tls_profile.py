@@ -59,3 +59,57 @@ def test_untouched_stock_configuration_matches_no_profile():
 def test_unknown_profile_is_an_error():
     with pytest.raises(SettingsError, match='profile must be one of modern, intermediate'):
         _tls_profile.desired({'profile': None}, {'profile': 'old'}, State())
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A TLS listener on loopback with a chosen floor, answering handshakes in a thread."""
+    import socket
+    import ssl
+    import subprocess
+    import threading
+    key, cert = str(tmp_path / 'key.pem'), str(tmp_path / 'cert.pem')
+    subprocess.check_call(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                           '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=test'],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers = []
+
+    def start(floor):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        context.minimum_version = floor
+        listener = socket.socket()
+        listener.bind(('127.0.0.1', 0))
+        listener.listen()
+        servers.append(listener)
+
+        def serve():
+            while True:
+                try:
+                    connection, _address = listener.accept()
+                except OSError:
+                    return
+                try:
+                    context.wrap_socket(connection, server_side=True).close()
+                except (ssl.SSLError, OSError):
+                    connection.close()
+        threading.Thread(target=serve, daemon=True).start()
+        return listener.getsockname()[1]
+    yield start
+    for listener in servers:
+        listener.close()
+
+
+def test_in_effect_asks_the_listener_itself(tls_server, monkeypatch):
+    import ssl
+    modern_port = tls_server(ssl.TLSVersion.TLSv1_3)
+    monkeypatch.setattr(_tls_profile.tls_probe, 'IMPLICIT_TLS_PORTS', (modern_port,))
+    listeners = {modern_port: {'0.0.0.0'}, 25: {'0.0.0.0'}}
+    assert _tls_profile.in_effect({'profile': 'modern'}, listeners) is None
+    # A daemon that kept the old floor: what the listener says is reported.
+    assert 'answers a TLS 1.2 client with a refusal under the intermediate profile' in \
+        _tls_profile.in_effect({'profile': 'intermediate'}, listeners)
+    old_port = tls_server(ssl.TLSVersion.TLSv1_2)
+    monkeypatch.setattr(_tls_profile.tls_probe, 'IMPLICIT_TLS_PORTS', (old_port,))
+    assert 'with TLSv1.2 under the modern profile' in _tls_profile.in_effect({'profile': 'modern'}, {old_port: {'127.0.0.1'}})
+    assert _tls_profile.in_effect({'profile': 'intermediate'}, {old_port: {'127.0.0.1'}}) is None

@@ -60,9 +60,12 @@ def test_settings_role_spec_is_the_protocol_modules_options():
         role = yaml.safe_load(handle)['argument_specs']['main']['options']['settings_protocol']
     docs = documented('protocol')
     assert essentials(role['options']) == essentials(dict((k, v) for k, v in docs.items() if k != 'activate'))
+    assert role['options']['smtp']['options']['directory']['options']['bind_password']['no_log'] is True
 
     def descriptions(tree):
-        return dict((name, (option['description'], descriptions(option.get('options') or option.get('suboptions') or {})))
+        # The role's option references name the variable they are under.
+        return dict((name, (str(option['description']).replace('O(settings_protocol.', 'O('),
+                            descriptions(option.get('options') or option.get('suboptions') or {})))
                     for name, option in tree.items())
     assert descriptions(role['options']) == descriptions(dict((k, v) for k, v in docs.items() if k != 'activate'))
     with open(os.path.join(ROOT, 'roles', 'settings', 'defaults', 'main.yml')) as handle:
