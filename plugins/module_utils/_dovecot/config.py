@@ -15,6 +15,8 @@ __metaclass__ = type
 import re
 import unicodedata
 
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
+
 DIALECT_23 = '2.3'
 DIALECT_24 = '2.4'
 
@@ -24,8 +26,9 @@ _VERSION = re.compile(r'^(\d+)\.(\d+)')
 _LINE_BREAKING = ('Cc', 'Zl', 'Zp')
 
 
-class ConfigError(ValueError):
-    """A value that cannot be rendered into Dovecot configuration as one setting."""
+class ConfigError(SettingsError):
+    """A value that cannot be rendered into Dovecot configuration as one setting (bad input,
+    refused before anything on the host is touched)."""
 
 
 def _check_line(what, text):

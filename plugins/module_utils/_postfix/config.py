@@ -369,7 +369,8 @@ def _check_service_name(spec):
     # read as part of the service above it.
     if name.startswith('#'):
         raise ConfigError('services: %s: name must not start with "#"' % label)
-    check_braces('services: %s: name' % label, name)
+    if '{' in name or '}' in name:
+        raise ConfigError('services: %s: name must not contain braces' % label)
 
 
 def _check_service_spec(spec):

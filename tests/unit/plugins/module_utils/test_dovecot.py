@@ -121,3 +121,11 @@ def test_render_quotes_a_leading_file_marker():
     # Unquoted, "<path" makes Dovecot read the value from that file.
     assert _dovecot.render([('ldap_auth_dn_password', '</etc/shadow')]) == 'ldap_auth_dn_password = "</etc/shadow"\n'
     assert _dovecot.parse_config('a = "</etc/shadow"\n') == {'a': '</etc/shadow'}
+
+
+def test_a_refused_value_is_bad_input_for_the_settings_engine():
+    # The engine reports SettingsError with fail_json before anything is touched; anything else
+    # would be a traceback.
+    from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
+    with pytest.raises(SettingsError):
+        _dovecot.render([('ldap_base', 'dc=example,dc=test\nauth_bind = no')])

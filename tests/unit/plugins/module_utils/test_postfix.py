@@ -274,7 +274,8 @@ def test_desired_service_accepts_good_flag_fields(field, value):
     ('2525\n', 'name must be a single line'),
     ('smtp 2525', 'whitespace'),
     ('#2525', 'must not start with "#"'),
-    ('{2525', 'unbalanced braces'),
+    ('{2525', 'must not contain braces'),
+    ('{2525}', 'must not contain braces'),
     ('', 'needs a name'),
 ])
 def test_desired_service_refuses_bad_names(name, message):
