@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Check what an AWX / Automation Controller execution environment needs, short of building it.
 
 Building the image needs a container registry, so this proves the parts that can be proven here:
@@ -8,7 +7,7 @@ Building the image needs a container registry, so this proves the parts that can
     plugin type except modules, plus the module_utils those plugins import) is declared there;
   * the documented definition (docs/execution-environment.yml) is a version 3 definition that
     installs this collection.
-Usage: scripts/ee-check   (from the toolchain venv: scripts/test docs runs it)
+Usage: python scripts/ee_check.py   (in the toolchain venv; scripts/docs runs it)
 """
 
 import ast
@@ -80,7 +79,7 @@ def controller_imports():
     for kind in sorted(os.listdir(plugins)):
         if kind in ("modules", "module_utils") or not os.path.isdir(os.path.join(plugins, kind)):
             continue
-        for directory, _, files in os.walk(os.path.join(plugins, kind)):
+        for directory, _subdirs, files in os.walk(os.path.join(plugins, kind)):
             pending += [os.path.join(directory, name) for name in files if name.endswith(".py")]
     seen, found = set(), {}
     while pending:

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Print, as JSON, the Debian packages the collection's roles install on a given release.
 
 scripts/testhost installs them into the cached "-pkgs" test images, so Molecule scenarios start
 from hosts that already have them (the roles' own apt tasks then find nothing to do).
-Usage: scripts/role-packages RELEASE   (12 or 13)
+Usage: python3 scripts/role_packages.py RELEASE   (12 or 13)
 
 Read from roles/*/tasks/*.yml: every apt/package task's names, literal or rendered from the
 role's vars and defaults, and every debconf answer with a literal value, so packages configure
