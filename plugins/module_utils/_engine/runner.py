@@ -146,6 +146,11 @@ def _in_effect(all_areas, current, wanted, state):
     return verify
 
 
+def given(area, options):
+    """Whether any of the area's options, or an action option it takes, was given."""
+    return any(options.get(name) not in (None, False) for name in area.argument_spec)
+
+
 class Request(object):
     """One module call: which areas with which options, and how results are shaped.
 

@@ -402,3 +402,17 @@ def test_the_next_run_finishes_an_interrupted_change(host, boundary):
     assert done.result['interrupted_change']['daemons'] == {'dovecot': 'restart'}
     assert module.warnings and 'interrupted' in module.warnings[0]
     assert not os.path.exists(host.journal.marker)
+
+
+def test_optional_areas_are_requested_only_when_their_options_are_given():
+    areas = (registry.SMTP, registry.ACCOUNT_TYPE)
+    params = dict((name, None) for area in areas for name in area.argument_spec)
+    params.update(port=2525, migrate_mail=False)
+    assert [area for area, _o in runner.area_requests(params, areas, optional=(registry.ACCOUNT_TYPE,))] == [registry.SMTP]
+    params['account_type'] = 'local'
+    requested = runner.area_requests(params, areas, optional=(registry.ACCOUNT_TYPE,))
+    assert [area for area, _o in requested] == [registry.SMTP, registry.ACCOUNT_TYPE]
+    assert requested[1][1]['account_type'] == 'local'
+    page = runner.page_requests({'smtp': params, 'tls_profile': None, 'imap_pop3': {'imap': False}},
+                                registry.PROTOCOL_PAGE, optional=(registry.ACCOUNT_TYPE,))
+    assert [area.name for area, _o in page] == ['smtp', 'accounts', 'imap_pop3']
