@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import os
 import tempfile
+import unicodedata
+
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DirectoryError, SettingsError
 
 LDAP = 'ldap'
@@ -66,6 +68,24 @@ def uses_ldaps(directory):
     return directory['uri'].lower().startswith('ldaps://')
 
 
+# Settings written into the Postfix LDAP table, Dovecot's LDAP settings and the environment.
+TEXT_OPTIONS = ('uri', 'base_dn', 'bind_dn', 'bind_password', 'user_filter', 'ca_file')
+# Space-separated lists (Dovecot 2.3's import_environment) must not take a path apart.
+NO_SPACE_OPTIONS = ('uri', 'ca_file')
+
+
+def _check_text(name, value):
+    """Refuse what would break out of its line (or, for NO_SPACE_OPTIONS, its word) in the
+    files the settings are written to; the password is never shown."""
+    if value is None:
+        return
+    if any(unicodedata.category(char) in ('Cc', 'Zl', 'Zp') for char in value):
+        raise SettingsError('directory.%s must be a single line without control characters%s'
+                            % (name, '' if name == 'bind_password' else ', got %r' % value))
+    if name in NO_SPACE_OPTIONS and len(value.split()) != 1:
+        raise SettingsError('directory.%s must not contain spaces, got %r' % (name, value))
+
+
 def normalise(account_type, given, current=None):
     """Complete directory settings: the current ones of the same type, then `given`, then defaults.
 
@@ -82,13 +102,15 @@ def normalise(account_type, given, current=None):
         # Kept, ldaps:// -> ldap:// would bind in cleartext and ldap:// -> ldaps:// be refused.
         result['starttls'] = None
     result.update(given)
+    for name in TEXT_OPTIONS:
+        _check_text(name, result[name])
     if not result['user_filter']:
         result['user_filter'] = FLAVOURS[account_type].default_filter
     missing = [name for name in REQUIRED if not result[name]]
     if missing:
         raise SettingsError('account_type %s needs directory.%s' % (account_type, ', directory.'.join(missing)))
     uri = result['uri']
-    if not (uri.lower().startswith('ldap://') or uri.lower().startswith('ldaps://')) or ' ' in uri:
+    if not (uri.lower().startswith('ldap://') or uri.lower().startswith('ldaps://')) or len(uri.split()) != 1:
         raise SettingsError('directory.uri must be one ldap:// or ldaps:// URI, got %r' % uri)
     if result['starttls'] is None:
         result['starttls'] = not uses_ldaps(result)

@@ -234,3 +234,22 @@ def test_starttls_turned_off_stays_off_while_the_scheme_stays():
     first = _directory.normalise('ldap', dict(LDAP_DIR, starttls=False))
     assert _directory.normalise('ldap', {'bind_password': 'new'}, first)['starttls'] is False
     assert _directory.normalise('ldap', {'uri': 'ldap://other.example.test'}, first)['starttls'] is False
+
+
+# Every directory setting is written into key = value lines (Postfix's LDAP table, Dovecot's
+# settings) and the CA file into a space-separated environment list: a newline would add any
+# setting (auth_bind = no, tls_require_cert = never), a space in the CA path another variable.
+@pytest.mark.parametrize('name, value', [
+    ('uri', 'ldap://ldap.example.test\ntls_require_cert = never'),
+    ('base_dn', 'dc=example,dc=test\nauth_bind = no'),
+    ('bind_dn', 'cn=mail,dc=example,dc=test\r\nscope = base'),
+    ('bind_password', 'secret\nchase_referrals = yes'),
+    ('user_filter', '(objectClass=inetOrgPerson)\u2028pass_attrs = x'),
+    ('ca_file', '/etc/ssl/ca.pem LDAPTLS_REQCERT=never'),
+    ('ca_file', '/etc/ssl/ca.pem\nLDAPTLS_REQCERT=never'),
+])
+def test_directory_settings_cannot_break_out_of_their_line(name, value):
+    with pytest.raises(_directory.SettingsError, match='directory.%s must' % name) as refused:
+        _directory.normalise('ldap', dict(LDAP_DIR, **{name: value}))
+    if name == 'bind_password':
+        assert 'secret' not in str(refused.value)
