@@ -107,7 +107,6 @@ def plan(wanted, state):
                 postfix_action=activation.RELOAD, dovecot_text=text, dovecot_action=activation.RELOAD)
 
 
-
 def in_effect(settings, listeners):
     """None when the live implicit-TLS listeners ({port: addresses}) answer with the profile's
     floor - TLS 1.2 refused under modern, accepted under intermediate - else what answered."""

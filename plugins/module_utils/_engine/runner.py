@@ -101,8 +101,8 @@ def check_ports(all_areas, current, wanted, state):
     for area in all_areas:
         if area.name not in wanted:
             continue
-        opened = set(area.ports(wanted[area.name], state)) - set(area.ports(current.get(area.name), state)
-                                                                  if area.name in current else ())
+        before = area.ports(current[area.name], state) if area.name in current else {}
+        opened = set(area.ports(wanted[area.name], state)) - set(before)
         for port in sorted(opened):
             label = area.ports(wanted[area.name], state)[port]
             others = [(name, what) for name, what in claims_after.get(port, []) if name != area.name]
@@ -308,8 +308,7 @@ def _change(request, result, changed, daemons, journal, state, current, wanted):
     if module.check_mode:
         result['changed'] = True
         return
-    verify = _in_effect(request.all_areas, dict((name, value) for name, value in current.items()),
-                                  dict((area.name, wanted[area.name]) for area in changed), state)
+    verify = _in_effect(request.all_areas, current, dict((area.name, wanted[area.name]) for area in changed), state)
     taken = transaction.commit(module.params['activate'], verify)
     result['changed'] = True
     result['activation'].update((name, action or 'none') for name, action in taken.items())

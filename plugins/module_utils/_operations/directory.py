@@ -118,7 +118,7 @@ def normalise(account_type, given, current=None):
         raise SettingsError('directory.starttls does not apply to an ldaps:// URI (TLS from the first byte)')
     if not result['user_filter'].startswith('(') or result['user_filter'].count('(') != result['user_filter'].count(')'):
         raise SettingsError('directory.user_filter must be an LDAP filter in parentheses, got %r'
-                         % result['user_filter'])
+                            % result['user_filter'])
     return result
 
 
@@ -153,8 +153,8 @@ def parse_probe(account_type, directory, rc, out, err):
         return found[0]
     if rc in (0, 4):
         raise DirectoryError('%s accepted the bind but holds no user matching %s under %s'
-                         % (directory['uri'], login_filter(account_type, directory, '*'),
-                            directory['base_dn']))
+                             % (directory['uri'], login_filter(account_type, directory, '*'),
+                                directory['base_dn']))
     message = ' '.join(line.strip() for line in (err or out).splitlines() if line.strip())
     raise DirectoryError('%s: %s' % (directory['uri'], message or 'ldapsearch exit status %d' % rc))
 

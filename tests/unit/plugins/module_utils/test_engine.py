@@ -281,7 +281,7 @@ def test_booleans_are_refused_for_whole_numbers_at_any_depth():
 SMTP = dict(enabled=True, port=25, smtps=True, starttls=True)
 IMAP = dict(imap=True, imap_ssl=True, pop3=False, pop3_ssl=True, prohibit_plaintext_auth=True,
             max_connections_per_user_ip=10)
-LISTENING = {25, 465, 587, 143, 993, 995}
+LISTENING = frozenset([25, 465, 587, 143, 993, 995])
 
 
 def ports_check(current, wanted, listening=LISTENING):
