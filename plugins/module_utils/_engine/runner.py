@@ -309,7 +309,10 @@ def _change(request, result, changed, daemons, journal, state, current, wanted):
         result['changed'] = True
         return
     verify = _in_effect(request.all_areas, current, dict((area.name, wanted[area.name]) for area in changed), state)
-    taken = transaction.commit(module.params['activate'], verify)
+    releasing = set(name for area in changed
+                    if set(area.ports(current[area.name], state)) - set(area.ports(wanted[area.name], state))
+                    for name in area.daemons)
+    taken = transaction.commit(module.params['activate'], verify, first=releasing)
     result['changed'] = True
     result['activation'].update((name, action or 'none') for name, action in taken.items())
     pending = [transaction.actions[name] for name, action in taken.items() if action is None]

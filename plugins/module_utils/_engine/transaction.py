@@ -90,8 +90,11 @@ class Transaction(object):
             paths.extend(sorted(self.texts.get(daemon_name, {})))
         return paths
 
-    def commit(self, activate, verify=None):
+    def commit(self, activate, verify=None, first=()):
         """Write and activate everything; return {daemon: action taken or None}.
+
+        Daemons are activated in DAEMON_NAMES order, those in `first` before the others (a daemon
+        releasing a port another daemon of the change binds must let go of it first).
 
         `verify(taken)`, called once every daemon took its configuration, raises HostError when the
         change is not in effect (such as a planned listener that is not bound); that rolls back too.
@@ -109,7 +112,9 @@ class Transaction(object):
                 for path, text in sorted(self.texts.get(daemon_name, {}).items()):
                     written.append((path, atomic_file.read_text(path)))
                     atomic_file.write_atomic(path, text)
-            for daemon_name in DAEMON_NAMES:
+            order = [name for name in DAEMON_NAMES if name in first] + \
+                [name for name in DAEMON_NAMES if name not in first]
+            for daemon_name in order:
                 action = self.actions.get(daemon_name) if activate else None
                 if action is None or not was_running.get(daemon_name):
                     continue

@@ -416,3 +416,10 @@ def test_optional_areas_are_requested_only_when_their_options_are_given():
     page = runner.page_requests({'smtp': params, 'tls_profile': None, 'imap_pop3': {'imap': False}},
                                 registry.PROTOCOL_PAGE, optional=(registry.ACCOUNT_TYPE,))
     assert [area.name for area, _o in page] == ['smtp', 'accounts', 'imap_pop3']
+
+
+def test_a_daemon_releasing_a_port_is_activated_first(host):
+    change = make(host)
+    change.stage(plans(host), State())
+    change.commit(activate=True, first={'dovecot'})
+    assert [name for name, _action, _files in host.log] == ['dovecot', 'postfix']
