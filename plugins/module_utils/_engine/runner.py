@@ -151,6 +151,18 @@ def given(area, options):
     return any(options.get(name) not in (None, False) for name in area.argument_spec)
 
 
+def _released(ports):
+    """A wait until `ports` are no longer bound (old processes of a reloaded daemon may hold a
+    listener a moment longer); DaemonError if they still are after LISTENER_TIMEOUT."""
+
+    def wait():
+        if not activation.wait_for(lambda: not ports & host_facts.listening_ports(), LISTENER_TIMEOUT):
+            raise DaemonError('ports %s are still bound %d seconds after the daemon releasing them was '
+                              'activated' % (', '.join(map(str, sorted(ports & host_facts.listening_ports()))),
+                                             LISTENER_TIMEOUT))
+    return wait
+
+
 class Request(object):
     """One module call: which areas with which options, and how results are shaped.
 
@@ -309,10 +321,11 @@ def _change(request, result, changed, daemons, journal, state, current, wanted):
         result['changed'] = True
         return
     verify = _in_effect(request.all_areas, current, dict((area.name, wanted[area.name]) for area in changed), state)
-    releasing = set(name for area in changed
-                    if set(area.ports(current[area.name], state)) - set(area.ports(wanted[area.name], state))
-                    for name in area.daemons)
-    taken = transaction.commit(module.params['activate'], verify, first=releasing)
+    closing = dict((area, set(area.ports(current[area.name], state)) - set(area.ports(wanted[area.name], state)))
+                   for area in changed)
+    releasing = set(name for area, ports in closing.items() if ports for name in area.daemons)
+    taken = transaction.commit(module.params['activate'], verify, first=releasing,
+                               released=_released(set().union(*closing.values()) if closing else set()))
     result['changed'] = True
     result['activation'].update((name, action or 'none') for name, action in taken.items())
     pending = [transaction.actions[name] for name, action in taken.items() if action is None]

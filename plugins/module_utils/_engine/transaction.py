@@ -90,11 +90,12 @@ class Transaction(object):
             paths.extend(sorted(self.texts.get(daemon_name, {})))
         return paths
 
-    def commit(self, activate, verify=None, first=()):
+    def commit(self, activate, verify=None, first=(), released=None):
         """Write and activate everything; return {daemon: action taken or None}.
 
-        Daemons are activated in DAEMON_NAMES order, those in `first` before the others (a daemon
-        releasing a port another daemon of the change binds must let go of it first).
+        Daemons are activated in DAEMON_NAMES order, those in `first` before the others: a daemon
+        releasing a port another daemon of the change binds must let go of it first, and
+        `released()` (raising HostError) waits until it has, before the others are activated.
 
         `verify(taken)`, called once every daemon took its configuration, raises HostError when the
         change is not in effect (such as a planned listener that is not bound); that rolls back too.
@@ -115,6 +116,10 @@ class Transaction(object):
             order = [name for name in DAEMON_NAMES if name in first] + \
                 [name for name in DAEMON_NAMES if name not in first]
             for daemon_name in order:
+                if released is not None and first and daemon_name not in first and \
+                        any(taken.get(name) for name in first):
+                    released()
+                    released = None
                 action = self.actions.get(daemon_name) if activate else None
                 if action is None or not was_running.get(daemon_name):
                     continue

@@ -418,8 +418,20 @@ def test_optional_areas_are_requested_only_when_their_options_are_given():
     assert [area.name for area, _o in page] == ['smtp', 'accounts', 'imap_pop3']
 
 
-def test_a_daemon_releasing_a_port_is_activated_first(host):
+def test_a_daemon_releasing_a_port_is_activated_first_and_let_go_of_it(host):
     change = make(host)
     change.stage(plans(host), State())
-    change.commit(activate=True, first={'dovecot'})
-    assert [name for name, _action, _files in host.log] == ['dovecot', 'postfix']
+    change.commit(activate=True, first={'dovecot'}, released=lambda: host.log.append(('released', None, {})))
+    assert [name for name, _action, _files in host.log] == ['dovecot', 'released', 'postfix']
+
+
+def test_a_port_never_released_rolls_back(host):
+    change = make(host)
+    change.stage(plans(host), State())
+
+    def still_bound():
+        raise DaemonError('ports 110 are still bound')
+    with pytest.raises(transaction.RolledBack, match='still bound'):
+        change.commit(activate=True, first={'dovecot'}, released=still_bound)
+    assert texts(host)['postfix'] == 'postfix old\n'
+    assert [name for name, _action, _files in host.log] == ['dovecot', 'dovecot']
