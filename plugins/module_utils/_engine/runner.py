@@ -151,6 +151,24 @@ def given(area, options):
     return any(options.get(name) not in (None, False) for name in area.argument_spec)
 
 
+def port_handover(changed, current, wanted, state):
+    """{daemon: ports} a daemon of the change closes that another daemon of the change opens:
+    that daemon must be activated, and let go of them, first."""
+    opened, closed = {}, {}
+    for area in changed:
+        before = set(area.ports(current[area.name], state))
+        after = set(area.ports(wanted[area.name], state))
+        for name in area.daemons:
+            opened.setdefault(name, set()).update(after - before)
+            closed.setdefault(name, set()).update(before - after)
+    handover = {}
+    for name, ports in closed.items():
+        taken_over = ports & set().union(*[other for each, other in opened.items() if each != name])
+        if taken_over:
+            handover[name] = taken_over
+    return handover
+
+
 def _released(ports):
     """A wait until `ports` are no longer bound (old processes of a reloaded daemon may hold a
     listener a moment longer); DaemonError if they still are after LISTENER_TIMEOUT."""
@@ -321,11 +339,9 @@ def _change(request, result, changed, daemons, journal, state, current, wanted):
         result['changed'] = True
         return
     verify = _in_effect(request.all_areas, current, dict((area.name, wanted[area.name]) for area in changed), state)
-    closing = dict((area, set(area.ports(current[area.name], state)) - set(area.ports(wanted[area.name], state)))
-                   for area in changed)
-    releasing = set(name for area, ports in closing.items() if ports for name in area.daemons)
-    taken = transaction.commit(module.params['activate'], verify, first=releasing,
-                               released=_released(set().union(*closing.values()) if closing else set()))
+    handover = port_handover(changed, current, wanted, state)
+    taken = transaction.commit(module.params['activate'], verify, first=set(handover),
+                               released=_released(set().union(*handover.values()) if handover else set()))
     result['changed'] = True
     result['activation'].update((name, action or 'none') for name, action in taken.items())
     pending = [transaction.actions[name] for name, action in taken.items() if action is None]

@@ -435,3 +435,14 @@ def test_a_port_never_released_rolls_back(host):
         change.commit(activate=True, first={'dovecot'}, released=still_bound)
     assert texts(host)['postfix'] == 'postfix old\n'
     assert [name for name, _action, _files in host.log] == ['dovecot', 'dovecot']
+
+
+def test_the_port_handover_between_daemons():
+    current = {'smtp': SMTP, 'imap_pop3': IMAP_WITH_POP3}
+    wanted = {'smtp': dict(SMTP, port=110), 'imap_pop3': IMAP}
+    areas = (registry.SMTP, registry.IMAP_POP3)
+    assert runner.port_handover(areas, current, wanted, State()) == {'dovecot': {110}}
+    assert runner.port_handover(areas, current, dict(wanted, smtp=dict(SMTP, port=2525)), State()) == {}
+
+
+IMAP_WITH_POP3 = dict(IMAP, pop3=True)
