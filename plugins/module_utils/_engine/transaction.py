@@ -106,13 +106,16 @@ class Transaction(object):
         taken = dict((name, None) for name in self.actions)
         self.journal.begin(self.paths, self.actions)
         try:
+            # A file is listed for restoring once written: a failed atomic write left it as it was.
             for managed in self.files:
-                written.append((managed.path, atomic_file.read_text(managed.path)))
+                previous = atomic_file.read_text(managed.path)
                 _write_managed(managed)
+                written.append((managed.path, previous))
             for daemon_name in DAEMON_NAMES:
                 for path, text in sorted(self.texts.get(daemon_name, {}).items()):
-                    written.append((path, atomic_file.read_text(path)))
+                    previous = atomic_file.read_text(path)
                     atomic_file.write_atomic(path, text)
+                    written.append((path, previous))
             order = [name for name in DAEMON_NAMES if name in first] + \
                 [name for name in DAEMON_NAMES if name not in first]
             for daemon_name in order:
