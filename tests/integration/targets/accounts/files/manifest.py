@@ -1,7 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Print what a Maildir++ store holds, names aside: {folder: sorted ["sha256 flags keywords"]},
-plus totals. Usage: manifest.py ROOT"""
+"""What a Maildir++ store holds, names aside: every message as "sha256 flags keywords", per folder.
+
+Usage:
+  manifest.py ROOT                  print {"folders": {folder: sorted entries}, "messages": N}
+  manifest.py ROOT --save FILE      the same, also kept in FILE
+  manifest.py ROOT --against FILE   compare with a manifest kept earlier, duplicates counted:
+                                    {"messages": N, "missing": {folder: [entries]},
+                                     "extra": {folder: [entries]}} - what the store lacks and
+                                    what it holds beyond the kept one
+"""
+import collections
 import hashlib
 import json
 import os
@@ -20,7 +29,7 @@ def keywords(folder):
     return mapping
 
 
-def main(root):
+def manifest(root):
     result, total = {}, 0
     folders = {'INBOX': root}
     if os.path.isdir(root):
@@ -41,8 +50,33 @@ def main(root):
         if entries:
             result[name.lstrip('.')] = sorted(entries)
             total += len(entries)
-    print(json.dumps({'folders': result, 'messages': total}))
+    return {'folders': result, 'messages': total}
+
+
+def compare(now, kept):
+    missing, extra = {}, {}
+    for folder in sorted(set(now['folders']) | set(kept['folders'])):
+        have = collections.Counter(now['folders'].get(folder, []))
+        had = collections.Counter(kept['folders'].get(folder, []))
+        if had - have:
+            missing[folder] = sorted((had - have).elements())
+        if have - had:
+            extra[folder] = sorted((have - had).elements())
+    return {'messages': now['messages'], 'missing': missing, 'extra': extra}
+
+
+def main(argv):
+    now = manifest(argv[1])
+    if len(argv) == 4 and argv[2] == '--against':
+        with open(argv[3]) as handle:
+            print(json.dumps(compare(now, json.load(handle))))
+        return 0
+    if len(argv) == 4 and argv[2] == '--save':
+        with open(argv[3], 'w') as handle:
+            json.dump(now, handle)
+    print(json.dumps(now))
+    return 0
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    sys.exit(main(sys.argv))
