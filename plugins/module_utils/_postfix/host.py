@@ -135,16 +135,15 @@ class PostfixHost(object):
             raise PostfixError('this Postfix does not know the parameter(s): %s'
                                % ', '.join(sorted(set(unknown))))
 
-    @staticmethod
-    def _check_files(effective):
+    def _check_files(self, effective):
         if effective.get('smtpd_tls_security_level', 'none') in ('', 'none') and \
                 not effective.get('smtpd_tls_wrappermode') == 'yes':
             return
         for name in FILE_PARAMETERS:
             for path in (effective.get(name) or '').replace(',', ' ').split():
                 if not os.access(path, os.R_OK):
-                    raise PostfixError('%s = %s: the file is missing or unreadable; Postfix could not '
-                                       'offer TLS with it' % (name, path))
+                    _missing(self.module, PostfixError('%s = %s: the file is missing or unreadable; Postfix '
+                                                       'could not offer TLS with it' % (name, path)))
 
     def running(self):
         # postfix.service is a oneshot wrapper that stays "active"; ask the master itself.
@@ -152,6 +151,14 @@ class PostfixHost(object):
 
     def activate(self, action):
         activation.activate(self.module, UNIT, action, self.running, ERROR_MARKERS, unit_pattern='postfix*')
+
+
+def _missing(module, error):
+    """A file the configuration names is missing: an error, except in check mode, where it is a
+    warning - a check changes nothing, and a role checked before its first run has not created it."""
+    if not module.check_mode:
+        raise error
+    module.warn(str(error))
 
 
 def parameter_names(edit):
