@@ -446,3 +446,12 @@ def test_the_port_handover_between_daemons():
 
 
 IMAP_WITH_POP3 = dict(IMAP, pop3=True)
+
+
+def test_a_staged_configuration_that_reads_back_otherwise_is_refused(host, boundary, monkeypatch):
+    # Another file overriding the setting: the staged configuration gives the old value.
+    monkeypatch.setattr(FakeDaemon, 'stage', lambda self, edit, files=(): (dict(edit), {}))
+    done = boundary(FakeModule(), {'file_postfix': 'postfix new\n'})
+    assert done.failed and done.result['changed'] is False
+    assert 'another configuration file overrides these settings' in done.result['msg']
+    assert texts(host)['postfix'] == 'postfix old\n' and host.log == []
