@@ -110,10 +110,8 @@ class DovecotHost(object):
             raise DovecotError('%s is missing: apply the mailroom.server.imap role first'
                                % os.path.join(self.config_dir, SETTINGS_DIR))
         live_warnings = self._doveconf(self.config_file)[1]
-        stage = self.journal.stage_dir('dovecot')
-        staged_dir = os.path.join(stage, 'dovecot')
+        stage, staged_dir = self.journal.copy_config(self.config_dir, 'dovecot')
         try:
-            shutil.copytree(self.config_dir, staged_dir, symlinks=True)
             staged_texts = dict(texts)
             staged_texts.update((managed.path, managed.text) for managed in files)
             for path, text in staged_texts.items():

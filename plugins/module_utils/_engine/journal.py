@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file
+from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import FileError
 
 STATE_DIR = '/var/lib/mailroom'
 
@@ -44,9 +45,23 @@ class Journal(object):
 
     def stage_dir(self, what):
         """A new private directory for a staged copy; remove it with shutil.rmtree when done."""
-        if not os.path.isdir(self.staging):
-            os.makedirs(self.staging, 0o700)
-        return tempfile.mkdtemp(prefix='%d-%s-' % (self.pid, what), dir=self.staging)
+        try:
+            if not os.path.isdir(self.staging):
+                os.makedirs(self.staging, 0o700)
+            return tempfile.mkdtemp(prefix='%d-%s-' % (self.pid, what), dir=self.staging)
+        except OSError as exc:
+            raise FileError('cannot create a staging directory in %s: %s' % (self.staging, exc))
+
+    def copy_config(self, config_dir, what):
+        """(staging directory, copy of `config_dir` in it), links copied as links."""
+        stage = self.stage_dir(what)
+        copy = os.path.join(stage, what)
+        try:
+            shutil.copytree(config_dir, copy, symlinks=True)
+        except (OSError, shutil.Error) as exc:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise FileError('cannot stage a copy of %s: %s' % (config_dir, exc))
+        return stage, copy
 
     def sweep(self):
         """Remove staging copies whose process is gone; return their names."""
@@ -81,7 +96,10 @@ class Journal(object):
     def begin(self, files, actions):
         """Mark a change as under way: the live `files` it writes, {daemon: action} it activates."""
         if not os.path.isdir(self.root):
-            os.makedirs(self.root, 0o755)
+            try:
+                os.makedirs(self.root, 0o755)
+            except OSError as exc:
+                raise FileError('cannot create %s: %s' % (self.root, exc))
         record = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'pid': self.pid,
                   'files': list(files), 'daemons': dict(actions)}
         atomic_file.write_atomic(self.marker, json.dumps(record, sort_keys=True) + '\n', 0o600)

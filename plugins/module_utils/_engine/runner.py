@@ -336,7 +336,10 @@ def _change(request, result, changed, daemons, journal, state, current, wanted):
         if area.preflight is not None:
             result.update(area.preflight(Host(module), current[area.name], wanted[area.name], state))
     if module.check_mode:
+        # What a real run would still leave to do with activate: false, and does itself otherwise.
         result['changed'] = True
+        result['restart_required'] = activation.RESTART in transaction.actions.values()
+        result['reload_required'] = activation.RELOAD in transaction.actions.values()
         return
     verify = _in_effect(request.all_areas, current, dict((area.name, wanted[area.name]) for area in changed), state)
     handover = port_handover(changed, current, wanted, state)

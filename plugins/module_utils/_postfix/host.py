@@ -94,10 +94,8 @@ class PostfixHost(object):
     def validate(self, texts, parameter_names=(), files=()):
         """Check a staged copy of the config directory holding `texts` ({name: text}) and the
         managed `files` below it; raise PostfixError. Returns the staged effective parameters."""
-        stage = self.journal.stage_dir('postfix')
-        staged_dir = os.path.join(stage, 'postfix')
+        stage, staged_dir = self.journal.copy_config(self.config_dir, 'postfix')
         try:
-            shutil.copytree(self.config_dir, staged_dir, symlinks=True)
             for name, text in texts.items():
                 atomic_file.write_staged(os.path.join(staged_dir, name), text)
             for managed in files:

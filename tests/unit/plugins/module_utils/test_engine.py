@@ -384,6 +384,7 @@ def test_check_mode_reports_the_change_and_touches_nothing(host, boundary):
     done = boundary(FakeModule(check_mode=True), {'file_postfix': 'postfix new\n'})
     assert not done.failed and done.result['changed'] is True
     assert done.result['diff']['after']['postfix'] == 'postfix new\n'
+    assert done.result['reload_required'] is True and done.result['restart_required'] is False
     assert texts(host)['postfix'] == 'postfix old\n' and host.log == []
     assert not os.path.exists(host.journal.marker)
 
