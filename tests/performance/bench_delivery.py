@@ -39,14 +39,15 @@ GOALS = {'big_vs_empty': 0.9, 'empty_vs_stock': 1.0}
 LMTP_SOCKET = 'unix:/var/spool/postfix/private/dovecot-lmtp'
 DELAYS = re.compile(r'to=<([^@>]+)@[^>]*>.*delays=([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+).*status=sent')
 
-# Writes COUNT messages of about 4 KiB as Maildir files (seen, in cur/) into USER's INBOX.
+# Writes COUNT messages with LINES body lines (80 bytes each) as Maildir files (seen, in cur/)
+# into USER's INBOX.
 FILL_FILES = r'''
 import os, sys, time
-user, count, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+user, count, start, lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 root = os.path.expanduser('~%s/Maildir' % user)
 for sub in ('cur', 'new', 'tmp'):
     os.makedirs(os.path.join(root, sub), exist_ok=True)
-body = ('filler text for the delivery benchmark ' * 2 + '\n') * 50
+body = ('filler text for the delivery benchmark ' * 2 + '\n') * lines
 host, now = os.uname()[1], int(time.time())
 for i in range(start, start + count):
     data = ('From: fill@example.net\nTo: %s@example.test\nSubject: fill %d\n'
@@ -125,16 +126,16 @@ def delivery_run(container, user, messages, sessions, stock=False):
     return messages / elapsed, len(latencies), latencies
 
 
-def fill(container, user, method, count, start):
+def fill(container, user, method, count, start, lines):
     """Bring user's INBOX from `start` to `start + count` messages; seconds it took."""
     if count <= 0:
         return 0.0
     started = time.time()
     if method == 'files':
         docker_exec(container, "cat > /usr/local/lib/mailroom-bench-fill.py <<'EOF'\n%sEOF\n"
-                               "runuser -u %s -- python3 /usr/local/lib/mailroom-bench-fill.py %s %d %d && "
+                               "runuser -u %s -- python3 /usr/local/lib/mailroom-bench-fill.py %s %d %d %d && "
                                "doveadm force-resync -u %s INBOX && doveadm index -u %s INBOX"
-                    % (FILL_FILES, user, user, count, start, user, user))
+                    % (FILL_FILES, user, user, count, start, lines, user, user))
     else:
         host = docker_exec(container, 'hostname -f').strip()
         docker_exec(container, 'smtp-source -L -c -l 4096 -m %d -s 4 -f fill@example.net -t %s@%s %s '
@@ -153,6 +154,8 @@ def main():
     parser.add_argument('--delivered-sizes', default='0,10000',
                         help='sizes also reached by one-by-one LMTP delivery (slow beyond ~10k)')
     parser.add_argument('--messages', type=int, default=500, help='messages per measurement')
+    parser.add_argument('--fill-lines', type=int, default=50,
+                        help='body lines of the messages written as files (50: ~4 KiB; fewer index faster)')
     parser.add_argument('--sessions', type=int, default=10)
     parser.add_argument('--ours', help='reuse this converged container')
     parser.add_argument('--stock', help='reuse this container with the stock packages')
@@ -200,7 +203,7 @@ def main():
             results['ours'][method] = {}
             count = 0
             for size in method_sizes:
-                fill_seconds = fill(ours, user, method, size - count, count)
+                fill_seconds = fill(ours, user, method, size - count, count, args.fill_lines)
                 count = max(count, size)
                 rate, done, lat = delivery_run(ours, user, args.messages, args.sessions)
                 count += args.messages
