@@ -79,7 +79,7 @@ def delete(session):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--host', required=True)
     parser.add_argument('--port', type=int, default=993)
     parser.add_argument('--user', required=True)
