@@ -48,6 +48,7 @@ class DovecotHost(object):
         self.doveconf = module.get_bin_path('doveconf', required=True)
         self.dovecot = module.get_bin_path('dovecot', required=True, opt_dirs=['/usr/sbin'])
         self._dialect = None
+        self._live = None
 
     @property
     def dialect(self):
@@ -77,9 +78,16 @@ class DovecotHost(object):
     def config_file(self):
         return os.path.join(self.config_dir, 'dovecot.conf')
 
+    def _live_config(self):
+        """(parsed `doveconf -n`, warnings) of the live configuration, read once per run: a run
+        reads it for the current settings and again as the baseline of the staged check."""
+        if self._live is None:
+            self._live = self._doveconf(self.config_file)
+        return self._live
+
     def effective(self):
         """Parsed `doveconf -n` of the live configuration."""
-        return self._doveconf(self.config_file)[0]
+        return self._live_config()[0]
 
     def read_into(self, state):
         state.dialect = self.dialect
@@ -109,7 +117,7 @@ class DovecotHost(object):
         if not os.path.isdir(os.path.join(self.config_dir, SETTINGS_DIR)):
             raise DovecotError('%s is missing: apply the mailroom.server.imap role first'
                                % os.path.join(self.config_dir, SETTINGS_DIR))
-        live_warnings = self._doveconf(self.config_file)[1]
+        live_warnings = self._live_config()[1]
         stage, staged_dir = self.journal.copy_config(self.config_dir, 'dovecot')
         try:
             staged_texts = dict(texts)
