@@ -12,7 +12,9 @@ from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     account_type,
     full_text_search,
     imap_pop3,
+    mail_encryption,
     network_interface,
+    sender_name,
     smtp,
     tls_profile,
 )
@@ -22,8 +24,14 @@ SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH 
 
 # The Protocol tab, in the order of the panel; the smtp module also carries the account type.
 PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
+
+SENDER_NAME, MAIL_ENCRYPTION = register(sender_name, mail_encryption)
+
+# The MailPlus Client tab (the webmail's policies, enforced at submission for every client).
+CLIENT = (SENDER_NAME, MAIL_ENCRYPTION)
+
 # Every area, for checks across areas (ports) and for settings_info.
-ALL = PROTOCOL
+ALL = PROTOCOL + CLIENT
 
 # The Protocol tab as the protocol module and settings_info shape it: (section, areas).
 PROTOCOL_PAGE = (
@@ -32,4 +40,10 @@ PROTOCOL_PAGE = (
     ('network_interface', (NETWORK_INTERFACE,)),
     ('tls_profile', (TLS_PROFILE,)),
     ('full_text_search', (FULL_TEXT_SEARCH,)),
+)
+
+# The Client tab as the client module and client_info shape it.
+CLIENT_PAGE = (
+    ('sender_name', (SENDER_NAME,)),
+    ('mail_encryption', (MAIL_ENCRYPTION,)),
 )

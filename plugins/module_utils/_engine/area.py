@@ -41,8 +41,9 @@ __metaclass__ = type
 
 POSTFIX = 'postfix'
 DOVECOT = 'dovecot'
-# Order of commit and activation; daemons added later (webmail, services) append here.
-DAEMON_NAMES = (POSTFIX, DOVECOT)
+WEBMAIL = 'webmail'
+# Order of commit and activation: the webmail (a client of both) takes its settings last.
+DAEMON_NAMES = (POSTFIX, DOVECOT, WEBMAIL)
 
 REQUIRED = ('NAME', 'DAEMONS', 'OPTIONS', 'ARGUMENT_SPEC', 'read', 'desired', 'plan')
 
@@ -54,16 +55,17 @@ class ContractError(TypeError):
 class State(object):
     """Everything an area reads, as plain data."""
 
-    def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None):
+    def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None, webmail=None):
         self.postfix = postfix        # effective main.cf parameters (postconf), name -> value
         self.services = services      # master.cf entries, "name/type" -> service dict
         self.dovecot = dovecot        # parsed `doveconf -n`
         self.dialect = dialect        # "2.3" or "2.4"
         self.facts = facts or {}      # facts about the host (addresses, listening ports, ...)
+        self.webmail = webmail        # Roundcube's effective $config, key -> value
 
     def copy(self, **changes):
         values = dict(postfix=self.postfix, services=self.services, dovecot=self.dovecot,
-                      dialect=self.dialect, facts=self.facts)
+                      dialect=self.dialect, facts=self.facts, webmail=self.webmail)
         values.update(changes)
         return State(**values)
 
@@ -73,7 +75,7 @@ class ManagedFile(object):
 
     def __init__(self, path, text, daemon, mode=0o600, group=None):
         self.path = path
-        self.text = text
+        self.text = text          # str, or bytes for binary content (an image)
         self.daemon = daemon      # the daemon that reads it: activated when the file changes
         self.mode = mode
         self.group = group        # group name for a new file (root otherwise)

@@ -26,6 +26,22 @@ def read_text(path, default=None):
         return default
 
 
+def read_bytes(path, default=None):
+    """Return the file's bytes, or `default` when it does not exist; FileError if unreadable."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        if os.path.exists(path):
+            raise FileError('cannot read %s: %s' % (path, exc))
+        return default
+
+
+def read_like(path, content, default=None):
+    """The file's current content in the kind of `content`: bytes for bytes, else text."""
+    return read_bytes(path, default) if isinstance(content, bytes) else read_text(path, default)
+
+
 def write_staged(path, text):
     """Write into a staged copy; a copied symbolic link is replaced, never written through."""
     if os.path.islink(path):
@@ -60,7 +76,8 @@ def _replace(path, text, mode, gid):
     directory = os.path.dirname(path) or '.'
     handle, temp_path = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
     try:
-        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
+        # Binary content (an image) is written as it is, text as UTF-8.
+        with (os.fdopen(handle, 'wb') if isinstance(text, bytes) else os.fdopen(handle, 'w', encoding='utf-8')) as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())

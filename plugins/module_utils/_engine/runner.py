@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
-from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, POSTFIX, State
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, POSTFIX, WEBMAIL, State
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import (
     EXPECTED,
     DaemonError,
@@ -26,8 +26,18 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.transactio
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot.host import DovecotHost
 from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
+from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as _webmail_host
 
-ADAPTERS = {POSTFIX: (PostfixHost, 'postfix'), DOVECOT: (DovecotHost, 'dovecot')}
+def _has_binary(name):
+    return lambda module: bool(module.get_bin_path(name, opt_dirs=['/usr/sbin']))
+
+
+# daemon -> (adapter, whether it is installed on the host)
+ADAPTERS = {
+    POSTFIX: (PostfixHost, _has_binary('postfix')),
+    DOVECOT: (DovecotHost, _has_binary('dovecot')),
+    WEBMAIL: (_webmail_host.WebmailHost, _webmail_host.installed),
+}
 # How long a change may take to show on the wire (listeners bound or released, TLS floor).
 LISTENER_TIMEOUT = 15
 
@@ -61,8 +71,8 @@ def open_daemons(module, journal, needed):
     """Adapters for the `needed` daemons (required) and the others that are installed."""
     daemons = {}
     for name in DAEMON_NAMES:
-        adapter, binary = ADAPTERS[name]
-        if name in needed or module.get_bin_path(binary, opt_dirs=['/usr/sbin']):
+        adapter, installed = ADAPTERS[name]
+        if name in needed or installed(module):
             daemons[name] = adapter(module, journal)
     return daemons
 

@@ -64,7 +64,7 @@ class Transaction(object):
             for managed in plan.files:
                 by_path[managed.path] = managed
         self.files = [managed for managed in by_path.values()
-                      if atomic_file.read_text(managed.path) != managed.text]
+                      if atomic_file.read_like(managed.path, managed.text) != managed.text]
         staged = {}
         for daemon_name in DAEMON_NAMES:
             daemon = self.daemons.get(daemon_name)
@@ -108,7 +108,7 @@ class Transaction(object):
         try:
             # A file is listed for restoring once written: a failed atomic write left it as it was.
             for managed in self.files:
-                previous = atomic_file.read_text(managed.path)
+                previous = atomic_file.read_like(managed.path, managed.text)
                 _write_managed(managed)
                 written.append((managed.path, previous))
             for daemon_name in DAEMON_NAMES:

@@ -22,6 +22,8 @@ AREA_MODULES = {
     'network_interface': (registry.NETWORK_INTERFACE,),
     'tls_profile': (registry.TLS_PROFILE,),
     'full_text_search': (registry.FULL_TEXT_SEARCH,),
+    'sender_name': (registry.SENDER_NAME,),
+    'mail_encryption': (registry.MAIL_ENCRYPTION,),
 }
 
 
@@ -53,6 +55,12 @@ def test_protocol_module_docs_match_the_page():
     spec = runner.page_argument_spec(registry.PROTOCOL_PAGE)
     # required: true inside a section is documentation of the area's own spec
     assert essentials(docs) == essentials(spec)
+
+
+def test_client_module_docs_match_the_page():
+    docs = documented('client')
+    docs['activate'] = {'type': 'bool', 'default': True}
+    assert essentials(docs) == essentials(runner.page_argument_spec(registry.CLIENT_PAGE))
 
 
 def test_settings_role_spec_is_the_protocol_modules_options():

@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: client
+short_description: The whole Client tab of the mail host (the webmail's policies) in one change
+version_added: 0.3.0
+description:
+  - The admin panel's MailPlus Client tab at once - sender name, mail encryption - with the same
+    options as M(mailroom.server.sender_name) and M(mailroom.server.mail_encryption).
+  - The host is read once, all changes are validated together on staged copies, and the webmail
+    is reloaded at most once; if it does not take the change, the previous files come back.
+  - The C(client) result of M(mailroom.server.client_info) can be passed in unchanged.
+  - Sections left out are not managed; options left out of a section keep their current value.
+extends_documentation_fragment:
+  - mailroom.server.activation
+options:
+  sender_name:
+    description: Options of M(mailroom.server.sender_name).
+    type: dict
+    suboptions:
+      allow_change:
+        description: Whether users may choose their sender display name.
+        type: bool
+  mail_encryption:
+    description: Options of M(mailroom.server.mail_encryption).
+    type: dict
+    suboptions:
+      openpgp:
+        description: Whether users may send OpenPGP encrypted mail, and the webmail offers OpenPGP.
+        type: bool
+      smime:
+        description: Whether users may send S/MIME encrypted mail. Only V(false) can be set for now.
+        type: bool
+seealso:
+  - module: mailroom.server.client_info
+  - module: mailroom.server.sender_name
+  - module: mailroom.server.mail_encryption
+requirements:
+  - The C(mailroom.server.webmail) role applied on the host.
+author:
+  - mailroom.server developers (@mailroom)
+'''
+
+EXAMPLES = r'''
+- name: The Client tab
+  mailroom.server.client:
+    sender_name: {allow_change: false}
+    mail_encryption: {openpgp: true, smime: false}
+
+- name: Read mx1's Client tab
+  mailroom.server.client_info:
+  register: mx1_client
+  delegate_to: mx1.example.com
+
+- name: Give this host the same Client tab
+  mailroom.server.client: "{{ mx1_client.client }}"
+'''
+
+RETURN = r'''
+settings:
+  description: The settings of the given sections after the change (in check mode, what they would be).
+  returned: always
+  type: dict
+  sample: {sender_name: {allow_change: false}, mail_encryption: {openpgp: true, smime: false}}
+activation:
+  description: What was done, per daemon, to make the change effective (C(reload), C(restart) or C(none)).
+  returned: always
+  type: dict
+  sample: {webmail: reload}
+reload_required:
+  description: A reload is still needed to make the change effective.
+  returned: always
+  type: bool
+restart_required:
+  description: A restart is still needed to make the change effective.
+  returned: always
+  type: bool
+interrupted_change:
+  description: A change an earlier run started and did not finish (killed), which this run converged.
+  returned: when there was one
+  type: dict
+  sample: {started: '2026-11-30T07:00:00Z', pid: 4242, files: [/etc/roundcube/mailroom.d/sender_name.inc.php],
+           daemons: {webmail: reload}}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
+
+
+def main():
+    module = AnsibleModule(argument_spec=runner.page_argument_spec(registry.CLIENT_PAGE),
+                           supports_check_mode=True)
+    runner.run(module, runner.page_requests(module.params, registry.CLIENT_PAGE), registry.ALL,
+               layout=registry.CLIENT_PAGE)
+
+
+if __name__ == '__main__':
+    main()
