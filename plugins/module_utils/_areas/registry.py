@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import register
 from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     account_type,
+    custom_logo,
     full_text_search,
     imap_pop3,
     mail_encryption,
@@ -25,13 +26,13 @@ SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH 
 # The Protocol tab, in the order of the panel; the smtp module also carries the account type.
 PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
 
-SENDER_NAME, MAIL_ENCRYPTION = register(sender_name, mail_encryption)
+SENDER_NAME, MAIL_ENCRYPTION, CUSTOM_LOGO = register(sender_name, mail_encryption, custom_logo)
 
 # The MailPlus Client tab (the webmail's policies, enforced at submission for every client).
 CLIENT = (SENDER_NAME, MAIL_ENCRYPTION)
 
 # Every area, for checks across areas (ports) and for settings_info.
-ALL = PROTOCOL + CLIENT
+ALL = PROTOCOL + CLIENT + (CUSTOM_LOGO,)
 
 # The Protocol tab as the protocol module and settings_info shape it: (section, areas).
 PROTOCOL_PAGE = (

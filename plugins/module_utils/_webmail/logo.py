@@ -158,13 +158,18 @@ def dimensions(data, fmt):
     return SIZE_READERS[fmt](data)
 
 
+def check_size(size, max_bytes=MAX_BYTES):
+    """Refuse a file of `size` bytes over the limit (checked before a file is read)."""
+    if size > max_bytes:
+        raise LogoError('the logo is %d bytes; at most %d bytes (1 MiB) are accepted' % (size, max_bytes))
+
+
 def inspect(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS):
     """Check an image as a logo; return {format, width, height, size, sha256} or raise LogoError.
 
     The size limit comes first: nothing of a larger file is parsed.
     """
-    if len(data) > max_bytes:
-        raise LogoError('the logo is %d bytes; at most %d bytes (1 MiB) are accepted' % (len(data), max_bytes))
+    check_size(len(data), max_bytes)
     fmt = image_format(data)
     width, height = dimensions(data, fmt)
     if width < 1 or height < 1:
