@@ -96,19 +96,34 @@ def capacity(limit):
     return max(CAPACITY_FLOOR, limit + CAPACITY_FLOOR)
 
 
+def other_listeners(config, service):
+    """The listeners of a login service that are not the panel's and listen (such as the imap
+    role's IMAP for the webmail on 127.0.0.1): they are not this area's to read or change."""
+    owned = set('inet_listener ' + listener for _option, _protocol, owner, listener, _port in LISTENERS
+                if owner == service)
+    section = _dovecot.lookup(config, 'service ' + service, default={})
+    return sorted(key for key, value in section.items()
+                  if key.startswith('inet_listener ') and key not in owned
+                  and isinstance(value, dict) and value.get('port', '0') != '0')
+
+
 def plan(wanted, state):
     """Dovecot reloads listener and limit changes in place (its master re-binds), no restart."""
-    text = render(wanted, state.dialect, _dovecot.protocols(state.dovecot))
+    kept = [protocol for protocol, service in (('imap', 'imap-login'), ('pop3', 'pop3-login'))
+            if other_listeners(state.dovecot, service)]
+    text = render(wanted, state.dialect, _dovecot.protocols(state.dovecot), kept)
     return Plan(dovecot_text=text, dovecot_action=activation.RELOAD)
 
 
-def render(settings, dialect, other_protocols):
+def render(settings, dialect, other_protocols, kept=()):
     """Render the override file that makes Dovecot match `settings`.
 
     `other_protocols` are enabled protocols this area does not own (lmtp, sieve, ...): they stay.
+    `kept` protocols stay enabled with both panel listeners off, for listeners that are not the
+    panel's (the webmail's IMAP keeps working when the panel turns IMAP off).
     """
     wanted = [name for name in ('imap', 'pop3')
-              if settings[name] or settings[name + '_ssl']]
+              if settings[name] or settings[name + '_ssl'] or name in kept]
     entries = [('protocols', ' '.join(wanted + [p for p in other_protocols if p not in ('imap', 'pop3')]))]
     if dialect == _dovecot.DIALECT_24:
         entries.append((_plaintext_key(dialect), 'no' if settings['prohibit_plaintext_auth'] else 'yes'))

@@ -14,6 +14,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     full_text_search,
     imap_pop3,
     mail_encryption,
+    mailbox_sharing,
     network_interface,
     sender_name,
     smtp,
@@ -26,13 +27,14 @@ SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH 
 # The Protocol tab, in the order of the panel; the smtp module also carries the account type.
 PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
 
-SENDER_NAME, MAIL_ENCRYPTION, CUSTOM_LOGO = register(sender_name, mail_encryption, custom_logo)
+SENDER_NAME, MAIL_ENCRYPTION, CUSTOM_LOGO, MAILBOX_SHARING = register(
+    sender_name, mail_encryption, custom_logo, mailbox_sharing)
 
 # The MailPlus Client tab (the webmail's policies, enforced at submission for every client).
 CLIENT = (SENDER_NAME, MAIL_ENCRYPTION)
 
 # Every area, for checks across areas (ports) and for settings_info.
-ALL = PROTOCOL + CLIENT + (CUSTOM_LOGO,)
+ALL = PROTOCOL + CLIENT + (CUSTOM_LOGO, MAILBOX_SHARING)
 
 # The Protocol tab as the protocol module and settings_info shape it: (section, areas).
 PROTOCOL_PAGE = (

@@ -79,3 +79,42 @@ def test_render_sizes_limits_so_the_per_user_limit_is_reachable():
 
 def test_capacity_never_goes_below_dovecots_own_defaults():
     assert _imap_pop3.capacity(1) >= 1024
+
+# The imap role's IMAP for the webmail: on 127.0.0.1 only, not a panel listener.
+WEBMAIL_LISTENER = BASE.replace("""    ssl = yes
+  }
+}""", """    ssl = yes
+  }
+  inet_listener webmail {
+    address = 127.0.0.1
+    port = 10143
+  }
+}""")
+
+
+@pytest.mark.parametrize('dialect', ['2.3', '2.4'])
+def test_the_webmail_listener_is_not_the_panels(dialect):
+    assert WEBMAIL_LISTENER != BASE
+    assert _imap_pop3.read(state(WEBMAIL_LISTENER, dialect)) == ALL_ON
+    assert _imap_pop3.ports(ALL_ON, state(WEBMAIL_LISTENER, dialect)) == {143: 'IMAP', 993: 'IMAPS', 110: 'POP3', 995: 'POP3S'}
+    assert _imap_pop3.other_listeners(state(WEBMAIL_LISTENER, dialect).dovecot, 'imap-login') == ['inet_listener webmail']
+    assert _imap_pop3.other_listeners(state(BASE, dialect).dovecot, 'imap-login') == []
+
+
+@pytest.mark.parametrize('dialect', ['2.3', '2.4'])
+def test_imap_off_keeps_the_webmails_imap(dialect):
+    wanted = dict(ALL_ON, imap=False, imap_ssl=False)
+    text = _imap_pop3.plan(wanted, state(WEBMAIL_LISTENER, dialect)).dovecot_text
+    config = _dovecot.parse_config(text)
+    assert 'imap' in _dovecot.protocols(config)
+    # Read together with the base, the panel's IMAP is off all the same.
+    assert _imap_pop3.read(state(WEBMAIL_LISTENER + text, dialect)) == wanted
+    # Without such a listener IMAP goes, as before.
+    assert 'imap' not in _dovecot.protocols(_dovecot.parse_config(
+        _imap_pop3.plan(wanted, state(BASE, dialect)).dovecot_text))
+
+
+def test_a_listener_turned_off_is_not_kept():
+    off = WEBMAIL_LISTENER.replace('port = 10143', 'port = 0')
+    assert _imap_pop3.other_listeners(state(off).dovecot, 'imap-login') == []
+
