@@ -15,14 +15,14 @@ version_added: 0.1.0
 description:
   - The admin panel's custom logo - the image the webmail shows on its login page and beside the
     mail, for every user - or Roundcube's own logo.
-  - The image is read and checked on the controller before anything is sent (an action plugin):
+  - The image is read and checked on the controller before anything is sent (an action plugin) -
     at most 1 MiB (1,048,576 bytes) of file; PNG, JPEG, GIF or WebP judged by the content, not
     the file name (SVG is refused, it can carry scripts); at most 40 megapixels according to the
     image's header, so a small file that would decode to a huge image is refused undecoded.
-  - On the host it is checked again, scaled proportionally to fit 128x40 pixels (never enlarged:
+  - On the host it is checked again, scaled proportionally to fit 128x40 pixels (never enlarged -
     600x300 becomes 80x40, 1000x100 becomes 128x13, 100x20 stays), stored as PNG in
     C(/var/lib/mailroom/webmail/logo/<sha256>.png) and shown through Roundcube's C(skin_logo)
-    as C(mailroom-logo/<sha256>.png): a new logo gets a new URL, so no browser keeps the old one.
+    as C(mailroom-logo/<sha256>.png) - a new logo gets a new URL, so no browser keeps the old one.
     Older logo files are removed once the new one is live.
   - Options left unset keep the current logo.
   - Needs a host set up by the C(mailroom.server.webmail) role (which installs Pillow,
