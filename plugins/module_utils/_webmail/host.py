@@ -37,6 +37,9 @@ SECRETS = ('des_key', 'db_dsnw', 'db_dsnr', 'smtp_pass', 'imap_auth_pw', 'manage
 # Roundcube merges its defaults with config.inc.php, each file with a $config of its own; the
 # settings files run inside config.inc.php's scope (it includes them). Printed as JSON.
 DUMP = r'''
+// defaults.inc.php builds log_dir and temp_dir from the constant Roundcube's index.php defines.
+define('INSTALL_PATH', '/var/lib/roundcube/');
+define('RCUBE_INSTALL_PATH', INSTALL_PATH);
 $dir = $argv[1];
 $load = function ($file) {
     $config = [];
