@@ -1,0 +1,308 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Roundcube (Elastic skin) driven by a real headless Chromium, as a person would use it.
+
+Playwright drives Debian's /usr/bin/chromium from the Docker host (its own browser downloads are
+unreachable here), against the mail host's address over HTTPS. The test host's certificate is
+self-signed, so each browser context ignores certificate errors. Every step can leave a
+screenshot under the artifacts directory; `Webmail.screenshots` lists them in order.
+
+    with Webmail('https://172.18.0.2', 'molecule/webmail/artifacts/host') as webmail:
+        alice = webmail.login('alice', 'secret')
+        alice.open_message('Hello')
+        alice.send('bob@example.test', 'Re: Hello', 'Hi Bob')
+"""
+from __future__ import absolute_import, division, print_function
+
+import base64
+import os
+import re
+import time
+
+CHROMIUM = os.environ.get('MAILROOM_CHROMIUM', '/usr/bin/chromium')
+# A desktop window: Elastic shows folders, list and preview side by side, and the sidebar logo.
+VIEWPORT = {'width': 1280, 'height': 800}
+TIMEOUT_MS = 30000
+# Roundcube's messages of failure, in the corner of every page.
+ERRORS = '#messagestack div.error, #messagestack div.warning'
+
+# What each element of #logo tells about how the image is shown.
+LOGO_METRICS_JS = """logo => {
+    const box = logo.getBoundingClientRect();
+    const style = getComputedStyle(logo);
+    return {src: logo.currentSrc || logo.src || '', complete: logo.complete,
+            naturalWidth: logo.naturalWidth, naturalHeight: logo.naturalHeight,
+            width: box.width, height: box.height,
+            visible: box.width > 0 && box.height > 0 && style.visibility !== 'hidden'
+                     && style.display !== 'none'};
+}"""
+
+FIELD_STATE_JS = """field => ({value: field.value, disabled: field.disabled, readOnly: field.readOnly,
+                             visible: field.offsetParent !== null})"""
+
+
+class WebmailError(Exception):
+    """The webmail did not do what a person asked of it (the message says what and where)."""
+
+
+def step_file_name(label, number, user, step):
+    """Screenshot names sort by check, then in the order they were taken:
+    roundtrip-03-alice-open-message.png."""
+    slug = re.sub(r'[^A-Za-z0-9]+', '-', '%s-%02d-%s-%s' % (label, number, user, step))
+    return slug.strip('-').lower() + '.png'
+
+
+def folder_element_id(folder):
+    """The id suffix Roundcube gives a folder's list item (rcmli + URL-safe base64 of its
+    IMAP name, unpadded), so a test clicks the folder a person would."""
+    return base64.b64encode(folder.encode('utf-8')).decode('ascii').translate(
+        str.maketrans('+/', '-_')).rstrip('=')
+
+
+def is_editable(state):
+    """A form field a person can type into (present, enabled, writable)."""
+    return bool(state) and not state['disabled'] and not state['readOnly']
+
+
+def fits_within(metrics, width, height):
+    """Whether a measured #logo shows its own pixels within width x height: the image file is at
+    most that size, and the page does not stretch it beyond its natural size."""
+    return (0 < metrics['naturalWidth'] <= width and 0 < metrics['naturalHeight'] <= height
+            and metrics['width'] <= metrics['naturalWidth'] + 0.5
+            and metrics['height'] <= metrics['naturalHeight'] + 0.5)
+
+
+class Webmail:
+    """One headless Chromium for one host's webmail; each login gets a browser context of its own
+    (its own cookies), as two people on two computers would."""
+
+    def __init__(self, base_url, artifacts, label='webmail', chromium=CHROMIUM):
+        self.base_url = base_url.rstrip('/')
+        self.artifacts = artifacts
+        self.label = label
+        self.chromium = chromium
+        self.screenshots = []
+        self._playwright = None
+        self._browser = None
+
+    def __enter__(self):
+        # Imported here: the pure helpers above are unit-tested without a browser.
+        from playwright.sync_api import sync_playwright
+        os.makedirs(self.artifacts, exist_ok=True)
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(
+                executable_path=self.chromium, args=['--no-sandbox'], headless=True)
+        except Exception:
+            self._playwright.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
+
+    def screenshot(self, page, user, step):
+        path = os.path.join(self.artifacts, step_file_name(self.label, len(self.screenshots) + 1, user, step))
+        page.screenshot(path=path)
+        self.screenshots.append(path)
+        return path
+
+    def new_page(self):
+        context = self._browser.new_context(ignore_https_errors=True, viewport=VIEWPORT,
+                                            locale='en-US')
+        context.set_default_timeout(TIMEOUT_MS)
+        return context.new_page()
+
+    def login_page(self, user='anonymous'):
+        """The login form, loaded; returns the page."""
+        page = self.new_page()
+        page.goto(self.base_url + '/')
+        page.wait_for_selector('#rcmloginuser')
+        self.screenshot(page, user, 'login-page')
+        return page
+
+    def login_page_logo(self):
+        """#logo on the login page, measured once its image has loaded."""
+        page = self.login_page()
+        try:
+            return measure_logo(page)
+        finally:
+            page.context.close()
+
+    def login(self, user, password, page=None):
+        """Log in with the login form and wait for the mailbox list; returns a Mailbox."""
+        page = page or self.login_page(user)
+        page.fill('#rcmloginuser', user)
+        page.fill('#rcmloginpwd', password)
+        page.click('#rcmloginsubmit')
+        mailbox = Mailbox(self, page, user)
+        mailbox.wait_for_list(error_step='login')
+        self.screenshot(page, user, 'mailbox')
+        return mailbox
+
+
+def measure_logo(page):
+    page.wait_for_function("() => { const l = document.querySelector('#logo');"
+                           " return l && l.complete; }")
+    return page.eval_on_selector('#logo', LOGO_METRICS_JS)
+
+
+class Mailbox:
+    """A logged-in user's webmail, in one browser context."""
+
+    def __init__(self, webmail, page, user):
+        self.webmail = webmail
+        self.page = page
+        self.user = user
+
+    def url(self, query):
+        return '%s/?%s' % (self.webmail.base_url, query)
+
+    def screenshot(self, step):
+        return self.webmail.screenshot(self.page, self.user, step)
+
+    def error_text(self):
+        """Roundcube's error and warning messages on screen ('' if none)."""
+        return ' / '.join(text.strip() for text in self.page.locator(ERRORS).all_inner_texts())
+
+    def wait_for(self, selector):
+        """Wait for `selector` or one of Roundcube's error messages, whichever comes first (an
+        error fades after a few seconds: waiting for the success alone would lose its text)."""
+        self.page.locator('%s, %s' % (selector, ERRORS)).first.wait_for()
+        errors = self.error_text()
+        if errors:
+            raise WebmailError(errors)
+
+    def wait_for_list(self, error_step):
+        """Wait until the folder list and the first page of the message list are drawn (the
+        list comes by XHR after the page: rcmail is busy until it is in)."""
+        try:
+            self.wait_for('#mailboxlist li.mailbox')
+            self.page.wait_for_function(
+                "() => window.rcmail && rcmail.env.task == 'mail' && !rcmail.busy"
+                " && rcmail.message_list && document.querySelector('#messagelist tbody') !== null"
+                " && rcmail.env.messagecount !== undefined")
+        except Exception as exc:
+            self.webmail.screenshot(self.page, self.user, error_step + '-failed')
+            raise WebmailError('%s: no mailbox list for %s: %s' % (error_step, self.user, exc))
+
+    def message_count(self):
+        return self.page.evaluate('() => rcmail.env.messagecount')
+
+    def list_rows(self):
+        return self.page.locator('#messagelist tbody tr.message').count()
+
+    def open_inbox(self):
+        self.page.goto(self.url('_task=mail&_mbox=INBOX'))
+        self.wait_for_list(error_step='inbox')
+
+    def find_row(self, subject, wait=30):
+        """The message list's row of the message with this subject, reloading the list until it
+        is there (it may still be on its way through Postfix and Dovecot)."""
+        deadline = time.time() + wait
+        while True:
+            row = self.page.locator('#messagelist tbody tr.message', has_text=subject)
+            if row.count():
+                return row.first
+            if time.time() > deadline:
+                self.screenshot('no-message')
+                raise WebmailError('no message "%s" in the list of %s' % (subject, self.user))
+            time.sleep(1)
+            self.open_inbox()
+
+    def open_message(self, subject):
+        """Open the message (double click: the full view); returns its subject and body text."""
+        self.find_row(subject).dblclick()
+        self.page.wait_for_url(re.compile(r'_action=show'))
+        self.page.wait_for_selector('#messagebody')
+        shown = {'subject': self.page.inner_text('#message-header .subject').strip(),
+                 'body': self.page.inner_text('#messagebody')}
+        self.screenshot('open-message')
+        return shown
+
+    def compose(self):
+        """The compose screen, loaded (Roundcube adds the compose id by a redirect)."""
+        self.page.goto(self.url('_task=mail&_action=compose'))
+        self.page.wait_for_selector('#compose-subject')
+        self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
+        return self.page
+
+    def send(self, recipient, subject, body):
+        """Write and send a message from the compose screen; returns Roundcube's confirmation."""
+        page = self.compose()
+        # The recipient widget turns typed text into a recipient when the field loses focus.
+        to_input = page.locator('#compose_to .recipient-input input')
+        to_input.click()
+        to_input.type(recipient)
+        page.click('#compose-subject')
+        page.fill('#compose-subject', subject)
+        page.fill('#composebody', body)
+        self.screenshot('compose')
+        page.click('#compose-content .formbuttons .send')
+        confirmation = '#messagestack div.confirmation'
+        try:
+            self.wait_for(confirmation)
+        except Exception as exc:
+            self.screenshot('send-failed')
+            raise WebmailError('sending as %s: %s' % (self.user, exc))
+        text = page.locator(confirmation).first.inner_text().strip()
+        self.screenshot('sent')
+        return text
+
+    def preferences_frame(self):
+        return self.page.frame_locator('#preferences-frame')
+
+    def identity_fields(self):
+        """Settings > Identities > the first identity: the state of its name and address fields
+        ({'name': {value, disabled, readOnly, visible} or None, 'email': ...})."""
+        self.page.goto(self.url('_task=settings&_action=identities'))
+        self.page.locator('#identities-table tbody tr').first.click()
+        frame = self.preferences_frame()
+        frame.locator('form').first.wait_for()
+        fields = {}
+        for field, name in (('name', '_name'), ('email', '_email')):
+            element = frame.locator('[name="%s"]' % name)
+            fields[field] = element.first.evaluate(FIELD_STATE_JS) if element.count() else None
+        self.screenshot('identity')
+        return fields
+
+    def encryption_options(self):
+        """The compose screen's OpenPGP options (enigma's sign/encrypt checkboxes): for each,
+        None if absent, else whether it can be ticked."""
+        page = self.compose()
+        options = {}
+        for option, selector in (('sign', '#enigmasignopt'), ('encrypt', '#enigmaencryptopt'),
+                                 ('attach_pubkey', '#enigmaattachpubkeyopt')):
+            element = page.locator(selector)
+            options[option] = (not element.first.is_disabled()) if element.count() else None
+        self.screenshot('compose-encryption')
+        return options
+
+    def sharing_ui(self, folder='INBOX'):
+        """Settings > Folders > `folder`: whether the acl plugin's Sharing tab and its table of
+        rights are there ({'tab': bool, 'table': bool})."""
+        self.page.goto(self.url('_task=settings&_action=folders'))
+        self.page.locator('#rcmli%s > a' % folder_element_id(folder)).first.click()
+        frame = self.preferences_frame()
+        frame.locator('form').first.wait_for()
+        # Elastic turns each fieldset of the folder form into a tab named by its legend.
+        tab = frame.locator('.nav-tabs a, legend', has_text=re.compile(r'^\s*Sharing\s*$'))
+        table = frame.locator('#acltable, #acl-table, table.acl')
+        found = {'tab': tab.count() > 0, 'table': table.count() > 0}
+        if found['tab']:
+            tab.first.click()
+        self.screenshot('folder-sharing')
+        return found
+
+    def logo(self):
+        """#logo in the mail view's sidebar, measured."""
+        self.open_inbox()
+        metrics = measure_logo(self.page)
+        self.screenshot('mail-view-logo')
+        return metrics
+
+    def close(self):
+        self.page.context.close()

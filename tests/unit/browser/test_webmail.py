@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The browser helpers' own judgements, without a browser."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'browser'))
+
+import webmail  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def metrics(natural, shown):
+    return {'naturalWidth': natural[0], 'naturalHeight': natural[1],
+            'width': shown[0], 'height': shown[1]}
+
+
+@pytest.mark.parametrize('natural, shown, expected', [
+    ((80, 40), (80, 40), True),
+    ((128, 13), (128, 13), True),
+    ((128, 13), (64, 6.5), True),          # shown smaller (a narrow sidebar): still its own pixels
+    ((129, 40), (129, 40), False),         # the file itself too wide
+    ((80, 41), (80, 41), False),
+    ((80, 40), (160, 80), False),          # enlarged by the page
+    ((0, 0), (0, 0), False),               # not loaded
+])
+def test_logo_fits_within_the_box(natural, shown, expected):
+    assert webmail.fits_within(metrics(natural, shown), 128, 40) is expected
+
+
+@pytest.mark.parametrize('state, expected', [
+    ({'disabled': False, 'readOnly': False}, True),
+    ({'disabled': True, 'readOnly': False}, False),
+    ({'disabled': False, 'readOnly': True}, False),
+    (None, False),
+])
+def test_editable_field(state, expected):
+    assert webmail.is_editable(state) is expected
+
+
+def test_folder_element_id_is_roundcubes():
+    # rcube_utils::html_identifier($name, true): URL-safe base64 without padding.
+    assert webmail.folder_element_id('INBOX') == 'SU5CT1g'
+    assert webmail.folder_element_id('Sent') == 'U2VudA'
+    assert webmail.folder_element_id('??>') == 'Pz8-'      # + and / of base64 become - and _
+    assert webmail.folder_element_id('Shared/a?>') == 'U2hhcmVkL2E_Pg'
+
+
+def test_screenshots_sort_by_check_then_step():
+    assert webmail.step_file_name('roundtrip', 3, 'alice', 'Open message') == \
+        'roundtrip-03-alice-open-message.png'
+    names = [webmail.step_file_name('logo', number, 'bob', 'x') for number in (2, 10, 1)]
+    assert sorted(names) == [names[2], names[0], names[1]]
