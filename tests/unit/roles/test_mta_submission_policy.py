@@ -105,8 +105,11 @@ def decoded(value):
     ('Jörg Müller <joerg@example.test>', 'joerg@example.test'),
     ('"Alice"\r\n\t<alice@example.test>', 'alice@example.test'),
     ('Alice\n <alice@example.test>', 'alice@example.test'),
+    ('alice@example.test\r\n (Alice)', 'alice@example.test'),
     ('< alice @ example.test >', 'alice@example.test'),
     ('"a b"@example.test', '"a b"@example.test'),
+    # specials inside an encoded word (seen in the wild) are not syntax
+    ('=?utf-8?q?Team:_Sales,_Europe?= <sales@example.test>', 'sales@example.test'),
 ])
 def test_from_address(value, address):
     assert policy.from_address(value) == address
@@ -151,6 +154,10 @@ def test_rewrite_from_encodes_utf8_names(name):
     assert all(ord(char) < 127 for char in value)
     assert all(len(word) <= 75 for word in head.split(' '))
     assert decoded(head) == name
+
+
+def test_unfold():
+    assert policy.unfold('a\r\n b\n\tc') == 'a b\tc'
 
 
 def test_clean_name_caps_length_and_removes_controls():
@@ -300,6 +307,8 @@ def test_plain_text_passes():
 
 def test_pgp_mime_top_level():
     assert detect(PGP_MIME_TYPE, PGP_MIME) == 'openpgp'
+    # the type alone says it, whatever follows
+    assert detect(PGP_MIME_TYPE.replace('application/pgp-encrypted', 'Application/PGP-Encrypted'), '') == 'openpgp'
 
 
 def test_pgp_mime_nested_in_mixed_and_message():
@@ -332,9 +341,12 @@ def test_inline_pgp_marker_not_at_line_start_passes():
     assert detect('text/plain', '> -----BEGIN PGP MESSAGE-----\n') is None
 
 
-def test_inline_pgp_quoted_printable():
+@pytest.mark.parametrize('chunk', [None, 1, 2, 3, 7])
+def test_inline_pgp_quoted_printable(chunk):
     body = 'Hi,=\n\n-----BEGIN PGP =\nMESSAGE-----\n\nhQEMA=3D=3D\n'
-    assert detect('text/plain', body, 'quoted-printable') == 'openpgp'
+    assert detect('text/plain', body, 'quoted-printable', chunk=chunk) == 'openpgp'
+    # a soft line break joins the marker to the text before it: no longer a line start
+    assert detect('text/plain', 'Hi,=\n-----BEGIN PGP MESSAGE-----\n', 'quoted-printable', chunk=chunk) is None
 
 
 def test_inline_pgp_base64():
@@ -377,6 +389,8 @@ def test_chunk_boundaries_split_markers_and_boundaries(chunk):
     'Content-Type: application/x-pkcs7-mime\nContent-Disposition: attachment; filename="SMIME.P7M"',
     "Content-Type: application/pkcs7-mime\nContent-Disposition: attachment; filename*=UTF-8''mail.p7m",
     'Content-Type: application/pkcs7-mime;\n name*0="sm";\n name*1="ime.p7m"',
+    # no smime-type and no name: a client reads the CMS type, which may be enveloped data
+    'Content-Type: application/pkcs7-mime',
 ])
 def test_smime_enveloped(headers):
     body = mixed(('Content-Type: text/plain', 'hi'), (headers + '\nContent-Transfer-Encoding: base64', 'MIAGCSqG'))
@@ -394,6 +408,7 @@ SIGNED_SMIME = mixed(('Content-Type: text/plain', 'signed text'),
 @pytest.mark.parametrize('content_type, body', [
     ('multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary=sig', SIGNED_SMIME),
     ('application/pkcs7-mime; smime-type=signed-data; name=smime.p7m', 'MIAGCSqG\n'),
+    ('application/pkcs7-mime; name=certs.p7c', 'MIAGCSqG\n'),
     ('multipart/signed; protocol="application/pgp-signature"; boundary=sig',
      mixed(('Content-Type: text/plain', 'signed'),
            ('Content-Type: application/pgp-signature', '-----BEGIN PGP SIGNATURE-----\nabc\n'), boundary='sig')),
@@ -417,14 +432,30 @@ def test_boundary_lookalikes_and_outer_boundary_closing_inner():
     assert detect('multipart/mixed; boundary=mix', attachment) is None
 
 
+def test_boundary_lookalike_inside_a_text_part():
+    body = '--mix\nContent-Type: text/plain\n\nhello\n--mixed-up\n' + PGP_ARMOUR + '--mix--\n'
+    assert detect('multipart/mixed; boundary=mix', body) == 'openpgp'
+
+
+def test_every_split_of_a_nested_body():
+    inner = mixed(('Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable',
+                   'x=\ny\n-----BEGIN PGP =\nMESSAGE-----\n'), boundary='in')
+    data = crlf(mixed(('Content-Type: text/plain', 'hi\n--in\n'),
+                      ('Content-Type: multipart/alternative; boundary=in', inner)))
+    for split in range(len(data) + 1):
+        assert policy.detect_encryption('multipart/mixed; boundary=mix', '', [data[:split], data[split:]]) \
+            == 'openpgp', split
+
+
 def test_epilogue_and_preamble_are_not_read():
     body = PGP_ARMOUR + mixed(('Content-Type: text/plain', 'hi')) + PGP_ARMOUR
     assert detect('multipart/mixed; boundary=mix', body) is None
 
 
 def test_digest_parts_are_messages():
-    body = mixed(('', 'Content-Type: ' + PGP_MIME_TYPE + '\n\n' + PGP_MIME), boundary='dig')
-    assert detect('multipart/digest; boundary=dig', body) == 'openpgp'
+    body = '--dig\n\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\n\nMIAGCSqG\n--dig--\n'
+    assert detect('multipart/digest; boundary=dig', body) == 'smime'
+    assert detect('multipart/mixed; boundary=dig', body) is None
 
 
 def test_nesting_limit():
@@ -443,6 +474,38 @@ def test_long_lines_keep_memory_bounded():
         assert len(detector.decoder.scanner.carry) <= policy.PGP_MESSAGE_WINDOW
     detector.feed(crlf('\n' + PGP_ARMOUR))
     assert detector.close() == 'openpgp'
+
+
+def test_long_dash_lines_and_headers_keep_memory_bounded():
+    detector = policy.EncryptionDetector('multipart/mixed; boundary=mix', '')
+    detector.feed(crlf('--mix\nContent-Type: application/octet-stream\n\n--'))
+    for _index in range(50):
+        detector.feed(b'-' * 65536)
+        assert len(detector.buffer) <= policy.MAX_BOUNDARY_LINE + 2
+    detector.feed(crlf('\n--mix\n'))
+    for _index in range(50):
+        detector.feed(b'X-Junk: ' + b'j' * 10000 + b'\r\n\t' + b'k' * 10000 + b'\r\n')
+        detector.feed(b'X-Long: ' + b'l' * 65536)
+        detector.feed(b'l' * 65536 + b'\r\n')
+        assert detector.fields == {} and len(detector.buffer) <= policy.MAX_FIELD_BYTES
+    # what a client reads after all that junk is still read
+    detector.feed(crlf('Content-Type: application/pkcs7-mime;\n smime-type=enveloped-data\n\nMIAG\n'))
+    assert detector.close() == 'smime'
+
+
+@pytest.mark.parametrize('headers', [
+    'Content-Type: application/pkcs7-mime; x="%s"; smime-type=enveloped-data' % ('p' * 70000),
+    'Content-Type: multipart/mixed;\n x="%s";\n boundary=in' % ('p' * 70000),
+])
+def test_oversized_content_fields_cannot_be_checked(headers):
+    body = mixed(('Content-Type: text/plain', 'hi'), (headers, 'x'))
+    assert detect('multipart/mixed; boundary=mix', body, chunk=65536) == 'oversized'
+    assert 'cannot be checked' in policy.refusal('oversized')
+
+
+def test_first_content_type_counts():
+    body = mixed(('Content-Type: application/pkcs7-mime; smime-type=enveloped-data\nContent-Type: text/plain', 'x'))
+    assert detect('multipart/mixed; boundary=mix', body) == 'smime'
 
 
 def test_long_base64_text_line_bounded():
@@ -469,3 +532,138 @@ def test_needs():
 def test_a2b_qp_soft_break_used_by_decoder():
     # the decoder relies on binascii joining soft line breaks across a complete-lines cut
     assert binascii.a2b_qp(b'ab=\r\ncd\r\n') == b'abcd\r\n'
+
+
+def test_parse_parameters_rfc2231():
+    assert policy.parse_parameters('Application/X; name*0="sm"; name*1="ime.p7m"') == ('application/x', {'name': 'smime.p7m'})
+    assert policy.parse_parameters("attachment; filename*0*=UTF-8''%E2%82%AC; filename*1=.p7c")[1] == {'filename': '€.p7c'}
+    assert policy.parse_parameters('text/plain; charset="a\\"b"; format=flowed')[1] == {'charset': 'a"b', 'format': 'flowed'}
+
+
+def test_overlong_header_line_rest_is_not_a_field():
+    detector = policy.EncryptionDetector('multipart/mixed; boundary=mix', '')
+    detector.feed(crlf('--mix\n') + b'X-Long: ' + b'l' * 70000)
+    detector.feed(b'Content-Type: application/pkcs7-mime\r\n\r\nMIAG\r\n--mix--\r\n')
+    assert detector.close() is None
+
+
+# --- the milter glue, with a stand-in for libmilter's binding ---------------------------------
+
+class FakeMilterBase(object):
+    def __init__(self):
+        self.macros, self.changed, self.reply = {}, [], None
+
+    def setreply(self, code, xcode, text):
+        self.reply = (code, xcode, text)
+
+    def getsymval(self, name):
+        return self.macros.get(name)
+
+    def chgheader(self, field, index, value):
+        self.changed.append((field, index, value))
+
+
+FAKE_MILTER = type('FakeMilter', (), dict(
+    Base=FakeMilterBase, CONTINUE='continue', REJECT='reject', TEMPFAIL='tempfail', NOREPLY='noreply',
+    SKIP='skip', CHGHDRS=0x10, P_NOCONNECT=0x1, P_NOHELO=0x2, P_NORCPT=0x8, P_NOBODY=0x10, P_NOHDRS=0x20,
+    P_NOEOH=0x40, P_NOUNKNOWN=0x100, P_NODATA=0x200, P_NR_HDR=0x80, P_SKIP=0x400))
+
+
+class StaticPolicies(object):
+    def __init__(self, value):
+        self.value = value
+
+    def current(self):
+        if isinstance(self.value, Exception):
+            raise self.value
+        return self.value
+
+
+class StaticNames(object):
+    def __init__(self, name='Alice Example'):
+        self.names = name
+
+    def name(self, authen):
+        if isinstance(self.names, Exception):
+            raise self.names
+        return self.names
+
+
+def milter_for(policies, names=None):
+    milter_class = policy.build_milter_class(FAKE_MILTER, policies, names or StaticNames())
+    milter = milter_class()
+    FakeMilterBase.__init__(milter)
+    opts = [0xff, 0xffff, 0, 0]
+    milter.negotiate(opts)
+    milter.macros['{auth_authen}'] = 'alice'
+    return milter, opts
+
+
+def submit(milter, headers, body=b''):
+    answer = milter.envfrom('<alice@example.test>')
+    if answer != 'continue':
+        return answer
+    for name, value in headers:
+        milter.header(name, value)
+    if body:
+        milter.body(body)
+    return milter.eom()
+
+
+ACCOUNT_ALL = {'sender_name': 'account', 'refuse_encrypted': ('openpgp', 'smime')}
+
+
+def test_milter_negotiates_away_what_the_policy_does_not_need():
+    _milter, opts = milter_for(StaticPolicies({'sender_name': 'any', 'refuse_encrypted': ()}))
+    assert opts[1] & FAKE_MILTER.P_NOBODY and opts[1] & FAKE_MILTER.P_NOHDRS
+    _milter, opts = milter_for(StaticPolicies({'sender_name': 'account', 'refuse_encrypted': ()}))
+    assert opts[1] & FAKE_MILTER.P_NOBODY and not opts[1] & FAKE_MILTER.P_NOHDRS
+    _milter, opts = milter_for(StaticPolicies(ACCOUNT_ALL))
+    assert not opts[1] & (FAKE_MILTER.P_NOBODY | FAKE_MILTER.P_NOHDRS)
+    assert opts[0] == FAKE_MILTER.CHGHDRS
+    _milter, opts = milter_for(StaticPolicies(policy.PolicyError('broken')))
+    assert not opts[1] & (FAKE_MILTER.P_NOBODY | FAKE_MILTER.P_NOHDRS)
+
+
+def test_milter_rewrites_from_and_refuses_encrypted():
+    milter, _opts = milter_for(StaticPolicies(ACCOUNT_ALL))
+    assert submit(milter, [('From', '"Boss" <alice@example.test>'), ('Subject', 'x')], b'hi\r\n') == 'continue'
+    assert milter.changed == [('From', 1, 'Alice Example <alice@example.test>')]
+    milter.changed = []
+    assert submit(milter, [('From', 'Alice Example <alice@example.test>')], b'hi\r\n') == 'continue'
+    assert milter.changed == []
+    answer = submit(milter, [('From', 'x <alice@example.test>'), ('Content-Type', PGP_MIME_TYPE)], crlf(PGP_MIME))
+    assert answer == 'reject' and milter.reply[:2] == ('554', '5.7.1') and 'OpenPGP' in milter.reply[2]
+    assert milter.changed == []
+    # the first Content-Type counts, as in the detector's parts
+    answer = submit(milter, [('Content-Type', 'application/pkcs7-mime; smime-type=enveloped-data'),
+                             ('Content-Type', 'text/plain')], b'MIAGCSqG\r\n')
+    assert answer == 'reject'
+
+
+def test_milter_refuses_what_cannot_be_checked_whatever_kind_is_refused():
+    milter, _opts = milter_for(StaticPolicies({'sender_name': 'any', 'refuse_encrypted': ('smime',)}))
+    body = crlf(mixed(('Content-Type: multipart/mixed;\n x="%s";\n boundary=in' % ('p' * 70000), 'x')))
+    assert submit(milter, [('Content-Type', 'multipart/mixed; boundary=mix')], body) == 'reject'
+    assert submit(milter, [('Content-Type', PGP_MIME_TYPE)], crlf(PGP_MIME)) == 'continue'
+
+
+def test_milter_from_refusals_and_waits():
+    milter, _opts = milter_for(StaticPolicies(ACCOUNT_ALL))
+    assert submit(milter, [('From', 'a@example.test'), ('From', 'b@example.test')]) == 'reject'
+    assert submit(milter, [('From', 'Team: a@example.test, b@example.test;')]) == 'reject'
+    assert 'group' in milter.reply[2]
+    assert submit(milter, [('Subject', 'no From at all')]) == 'continue' and milter.changed == []
+    milter, _opts = milter_for(StaticPolicies(ACCOUNT_ALL), StaticNames(policy.NameLookupError('down')))
+    assert submit(milter, [('From', 'a@example.test')]) == 'tempfail' and milter.reply[:2] == ('451', '4.7.0')
+
+
+def test_milter_unusable_or_changed_policy_makes_mail_wait():
+    policies = StaticPolicies(policy.PolicyError('sender_name must be "any" or "account", got "maybe"'))
+    milter, _opts = milter_for(policies)
+    assert submit(milter, [('From', 'a@example.test')]) == 'tempfail'
+    assert milter.reply[:2] == ('451', '4.7.0') and 'maybe' in milter.reply[2]
+    policies = StaticPolicies({'sender_name': 'any', 'refuse_encrypted': ()})
+    milter, _opts = milter_for(policies)
+    policies.value = ACCOUNT_ALL
+    assert submit(milter, []) == 'tempfail' and 'changed' in milter.reply[2]
