@@ -76,10 +76,12 @@ class Webmail:
     """One headless Chromium for one host's webmail; each login gets a browser context of its own
     (its own cookies), as two people on two computers would."""
 
-    def __init__(self, base_url, artifacts, label='webmail', chromium=CHROMIUM):
+    def __init__(self, base_url, artifacts, label='webmail', chromium=CHROMIUM, screenshots=True):
         self.base_url = base_url.rstrip('/')
         self.artifacts = artifacts
         self.label = label
+        # Off for timings: a screenshot takes longer than some of the steps it would show.
+        self.taking_screenshots = screenshots
         self.chromium = chromium
         self.screenshots = []
         self._playwright = None
@@ -105,6 +107,8 @@ class Webmail:
             self._playwright.stop()
 
     def screenshot(self, page, user, step):
+        if not self.taking_screenshots:
+            return None
         path = os.path.join(self.artifacts, step_file_name(self.label, len(self.screenshots) + 1, user, step))
         page.screenshot(path=path)
         self.screenshots.append(path)
@@ -188,6 +192,12 @@ class Mailbox:
         except Exception as exc:
             self.webmail.screenshot(self.page, self.user, error_step + '-failed')
             raise WebmailError('%s: no mailbox list for %s: %s' % (error_step, self.user, exc))
+
+    def wait_for_rows(self, count):
+        """Wait until the message list shows at least `count` rows."""
+        self.page.wait_for_function(
+            "count => document.querySelectorAll('#messagelist tbody tr.message').length >= count",
+            arg=count)
 
     def message_count(self):
         return self.page.evaluate('() => rcmail.env.messagecount')
