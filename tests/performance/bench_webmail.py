@@ -162,8 +162,8 @@ def main():
     print('  IMAP commands of one view  %d on %d connections' % (figures['imap_commands'],
                                                                  figures['imap_connections']))
     for request in requests:
-        print('    %-16s %2d  %s' % (request_name(request.request), len(request.commands),
-                                    ' '.join(request.commands)))
+        commands = ' '.join(request.commands)
+        print('    %-16s %2d  %s' % (request_name(request.request), len(request.commands), commands))
     print(json.dumps(figures))
     return 0 if figures['listed_counts'] == [args.messages] else 1
 
