@@ -196,7 +196,8 @@ def main():
                 os.unlink(converge)
         docker_exec(container, 'id %s >/dev/null 2>&1 || useradd -m -c "Bench Mark" -s /usr/sbin/nologin %s; '
                                'echo "%s:%s" | chpasswd' % (USER, USER, USER, PASSWORD))
-        docker_exec(container, "printf '%%s\\n' '%s' > /etc/mailroom/submission-policy.json" % POLICY)
+        docker_exec(container, "mkdir -p /etc/mailroom/submission-policy.d && "
+                               "printf '%%s\\n' '%s' > /etc/mailroom/submission-policy.d/bench.json" % POLICY)
         add_twin(container)
         try:
             results['rss_start_kib'] = rss_kib(container)
@@ -211,7 +212,7 @@ def main():
             results['load'] = float(open('/proc/loadavg').read().split()[0])
         finally:
             remove_twin(container)
-            docker_exec(container, 'rm -f /etc/mailroom/submission-policy.json')
+            docker_exec(container, 'rm -f /etc/mailroom/submission-policy.d/bench.json')
     finally:
         if not args.host and not args.keep:
             remove_containers(container)

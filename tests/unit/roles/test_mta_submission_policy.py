@@ -34,7 +34,8 @@ policy = _load()
 # --- policy file ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize('text, expected', [
-    ('{}', {'sender_name': 'any', 'refuse_encrypted': ()}),
+    ('{}', {}),
+    ('{"sender_name": "account"}', {'sender_name': 'account'}),
     ('{"sender_name": "account", "refuse_encrypted": []}', {'sender_name': 'account', 'refuse_encrypted': ()}),
     ('{"sender_name": "any", "refuse_encrypted": ["smime", "openpgp"]}',
      {'sender_name': 'any', 'refuse_encrypted': ('openpgp', 'smime')}),
@@ -61,26 +62,40 @@ def test_policy_invalid(data, message):
 
 
 def test_policy_store_rereads_on_change_and_fails_closed(tmp_path):
-    path = tmp_path / 'submission-policy.json'
-    store = policy.PolicyStore(str(path))
+    directory = tmp_path / 'submission-policy.d'
+    store = policy.PolicyStore(str(directory))
     assert store.current() == {'sender_name': 'any', 'refuse_encrypted': ()}
-    path.write_text('{"sender_name": "account"}')
-    assert store.current()['sender_name'] == 'account'
-    path.write_text('{"sender_name": "nobody"}')
-    with pytest.raises(policy.PolicyError):
+    directory.mkdir()
+    names = directory / 'sender_name.json'
+    names.write_text('{"sender_name": "account"}')
+    assert store.current() == {'sender_name': 'account', 'refuse_encrypted': ()}
+    # Each area's file adds its own keys.
+    (directory / 'mail_encryption.json').write_text('{"refuse_encrypted": ["smime"]}')
+    assert store.current() == {'sender_name': 'account', 'refuse_encrypted': ('smime',)}
+    names.write_text('{"sender_name": "nobody"}')
+    with pytest.raises(policy.PolicyError, match='sender_name.json'):
         store.current()
-    path.write_text('{"refuse_encrypted": ["smime"]}')
+    names.write_text('{"sender_name": "any"}')
     assert store.current() == {'sender_name': 'any', 'refuse_encrypted': ('smime',)}
-    path.unlink()
-    path.mkdir()
+    # Other files in the directory (an editor's backup) are not policy.
+    (directory / 'sender_name.json~').write_text('garbage')
+    assert store.current()['refuse_encrypted'] == ('smime',)
+    names.unlink()
+    names.mkdir()
     with pytest.raises(policy.PolicyError):
         store.current()
+
+
+def test_a_key_set_by_two_files_fails_closed(tmp_path):
+    (tmp_path / 'a.json').write_text('{"sender_name": "any"}')
+    (tmp_path / 'b.json').write_text('{"sender_name": "account"}')
+    with pytest.raises(policy.PolicyError, match='both a.json and b.json'):
+        policy.PolicyStore(str(tmp_path)).current()
 
 
 def test_policy_store_reads_once_while_unchanged(tmp_path, monkeypatch):
-    path = tmp_path / 'submission-policy.json'
-    path.write_text('{"sender_name": "account"}')
-    store = policy.PolicyStore(str(path))
+    (tmp_path / 'sender_name.json').write_text('{"sender_name": "account"}')
+    store = policy.PolicyStore(str(tmp_path))
     store.current()
     calls = []
     monkeypatch.setattr(store, '_load', lambda key: calls.append(key))
