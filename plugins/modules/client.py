@@ -13,10 +13,13 @@ module: client
 short_description: The whole Client tab of the mail host (the webmail's policies) in one change
 version_added: 0.3.0
 description:
-  - The admin panel's MailPlus Client tab at once - sender name, mail encryption - with the same
-    options as M(mailroom.server.sender_name) and M(mailroom.server.mail_encryption).
-  - The host is read once, all changes are validated together on staged copies, and the webmail
-    is reloaded at most once; if it does not take the change, the previous files come back.
+  - The admin panel's MailPlus Client tab at once - sender name, mail encryption, mailbox sharing
+    and the webmail's logo - with the same options as M(mailroom.server.sender_name),
+    M(mailroom.server.mail_encryption), M(mailroom.server.mailbox_sharing) and
+    M(mailroom.server.custom_logo) (whose image is read and checked on the controller the same way).
+  - The host is read once, all changes are validated together on staged copies, and each daemon
+    (Dovecot, the webmail) is reloaded at most once; if one does not take the change, the previous
+    files come back and every daemon runs on them again.
   - The C(client) result of M(mailroom.server.client_info) can be passed in unchanged.
   - Sections left out are not managed; options left out of a section keep their current value.
 extends_documentation_fragment:
@@ -39,10 +42,52 @@ options:
       smime:
         description: Whether users may send S/MIME encrypted mail. Only V(false) can be set for now.
         type: bool
+  mailbox_sharing:
+    description: Options of M(mailroom.server.mailbox_sharing).
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether users may share folders.
+        type: bool
+  custom_logo:
+    description: Options of M(mailroom.server.custom_logo).
+    type: dict
+    suboptions:
+      src:
+        description: The logo image, a file on the controller.
+        type: str
+      state:
+        description: V(present) shows the logo given in O(custom_logo.src); V(absent) brings back Roundcube's own logo.
+        type: str
+        choices: [present, absent]
+      content:
+        description: Internal, set by the action plugin from O(custom_logo.src). Do not set.
+        type: str
+      controller_check:
+        description: Internal, set by the action plugin from O(custom_logo.src). Do not set.
+        type: dict
+        suboptions:
+          format:
+            description: V(png), V(jpeg), V(gif) or V(webp).
+            type: str
+          width:
+            description: Width in pixels, from the image's header.
+            type: int
+          height:
+            description: Height in pixels, from the image's header.
+            type: int
+          size:
+            description: Size of the file in bytes.
+            type: int
+          sha256:
+            description: SHA-256 of the file.
+            type: str
 seealso:
   - module: mailroom.server.client_info
   - module: mailroom.server.sender_name
   - module: mailroom.server.mail_encryption
+  - module: mailroom.server.mailbox_sharing
+  - module: mailroom.server.custom_logo
 requirements:
   - The C(mailroom.server.webmail) role applied on the host.
 author:
@@ -54,6 +99,8 @@ EXAMPLES = r'''
   mailroom.server.client:
     sender_name: {allow_change: false}
     mail_encryption: {openpgp: true, smime: false}
+    mailbox_sharing: {enabled: true}
+    custom_logo: {src: files/logo.png}
 
 - name: Read mx1's Client tab
   mailroom.server.client_info:
@@ -74,7 +121,7 @@ activation:
   description: What was done, per daemon, to make the change effective (C(reload), C(restart) or C(none)).
   returned: always
   type: dict
-  sample: {webmail: reload}
+  sample: {dovecot: reload, webmail: reload}
 reload_required:
   description: A reload is still needed to make the change effective.
   returned: always

@@ -59,6 +59,14 @@ client:
       description: Options of M(mailroom.server.mail_encryption).
       type: dict
       sample: {openpgp: false, smime: false}
+    mailbox_sharing:
+      description: Options of M(mailroom.server.mailbox_sharing).
+      type: dict
+      sample: {enabled: true}
+    custom_logo:
+      description: Options of M(mailroom.server.custom_logo) - whether a logo of our own is shown, and which.
+      type: dict
+      sample: {state: present, checksum: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}
 interrupted_change:
   description: A settings change that was started and did not finish (its process was killed).
   returned: when there is one

@@ -27,14 +27,14 @@ SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH 
 # The Protocol tab, in the order of the panel; the smtp module also carries the account type.
 PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
 
-SENDER_NAME, MAIL_ENCRYPTION, CUSTOM_LOGO, MAILBOX_SHARING = register(
-    sender_name, mail_encryption, custom_logo, mailbox_sharing)
+SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO = register(
+    sender_name, mail_encryption, mailbox_sharing, custom_logo)
 
-# The MailPlus Client tab (the webmail's policies, enforced at submission for every client).
-CLIENT = (SENDER_NAME, MAIL_ENCRYPTION)
+# The MailPlus Client tab: the webmail and its policies, enforced on the server for every client.
+CLIENT = (SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO)
 
 # Every area, for checks across areas (ports) and for settings_info.
-ALL = PROTOCOL + CLIENT + (CUSTOM_LOGO, MAILBOX_SHARING)
+ALL = PROTOCOL + CLIENT
 
 # The Protocol tab as the protocol module and settings_info shape it: (section, areas).
 PROTOCOL_PAGE = (
@@ -49,4 +49,6 @@ PROTOCOL_PAGE = (
 CLIENT_PAGE = (
     ('sender_name', (SENDER_NAME,)),
     ('mail_encryption', (MAIL_ENCRYPTION,)),
+    ('mailbox_sharing', (MAILBOX_SHARING,)),
+    ('custom_logo', (CUSTOM_LOGO,)),
 )
