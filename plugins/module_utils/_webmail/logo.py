@@ -22,7 +22,6 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.errors imp
 MAX_BYTES = 1048576            # 1 MiB of file
 MAX_PIXELS = 40000000          # 40 megapixels (about 160 MB once decoded to RGBA)
 BOX = (128, 40)                # the logo is scaled to fit, never enlarged
-FORMATS = ('png', 'jpeg', 'gif', 'webp')
 
 # Where the host keeps the logo and the URL path nginx serves that directory at; Roundcube's
 # skin_logo must be relative (a leading / would resolve inside the skin's directory).
@@ -42,7 +41,7 @@ class LogoError(SettingsError):
 
 
 def image_format(data):
-    """The format of `data` by its magic bytes: one of FORMATS, else LogoError."""
+    """The format of `data` by its magic bytes: png, jpeg, gif or webp, else LogoError."""
     if data.startswith(PNG_SIGNATURE):
         return 'png'
     if data.startswith(b'\xff\xd8\xff'):
