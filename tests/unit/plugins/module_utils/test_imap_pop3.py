@@ -80,6 +80,7 @@ def test_render_sizes_limits_so_the_per_user_limit_is_reachable():
 def test_capacity_never_goes_below_dovecots_own_defaults():
     assert _imap_pop3.capacity(1) >= 1024
 
+
 # The imap role's IMAP for the webmail: on 127.0.0.1 only, not a panel listener.
 WEBMAIL_LISTENER = BASE.replace("""    ssl = yes
   }
@@ -117,4 +118,3 @@ def test_imap_off_keeps_the_webmails_imap(dialect):
 def test_a_listener_turned_off_is_not_kept():
     off = WEBMAIL_LISTENER.replace('port = 10143', 'port = 0')
     assert _imap_pop3.other_listeners(state(off).dovecot, 'imap-login') == []
-
