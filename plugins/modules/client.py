@@ -57,7 +57,7 @@ options:
         description: The logo image, a file on the controller.
         type: str
       state:
-        description: V(present) shows the logo given in O(custom_logo.src); V(absent) brings back Roundcube's own logo.
+        description: V(present) shows the logo given in O(custom_logo.src) (without it, keeps the logo shown); V(absent) brings back Roundcube's own logo.
         type: str
         choices: [present, absent]
       content:

@@ -64,9 +64,11 @@ client:
       type: dict
       sample: {enabled: true}
     custom_logo:
-      description: Options of M(mailroom.server.custom_logo) - whether a logo of our own is shown, and which.
+      description:
+        - Options of M(mailroom.server.custom_logo) - whether a logo of our own is shown. Given back,
+          V(present) keeps the logo the host shows; another host gets it with O(mailroom.server.client#module:custom_logo.src).
       type: dict
-      sample: {state: present, checksum: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}
+      sample: {state: present}
 interrupted_change:
   description: A settings change that was started and did not finish (its process was killed).
   returned: when there is one

@@ -38,8 +38,9 @@ options:
     type: str
   state:
     description:
-      - V(present) shows the logo given in O(src) (which is then required); V(absent) brings
-        back Roundcube's own logo.
+      - V(present) shows the logo given in O(src); without O(src) it keeps the logo the host
+        shows (as M(mailroom.server.client_info) returns it), and fails on a host that shows none.
+      - V(absent) brings back Roundcube's own logo.
     type: str
     choices: [present, absent]
   content:

@@ -96,6 +96,12 @@ def public(settings):
     return dict((key, value) for key, value in settings.items() if key != 'png')
 
 
+def as_options(settings):
+    """The logo as options to give back: which image is a file on a controller, not on the host, so
+    only whether one is shown (state: present keeps it)."""
+    return {'state': settings['state']}
+
+
 def desired(current, options, state=None):
     """The wanted logo: absent, the image given (checked again and scaled here), or as it is."""
     wanted_state = options.get('state')
@@ -109,8 +115,9 @@ def desired(current, options, state=None):
         if options.get('src') is not None:
             raise SettingsError('custom_logo: src is read on the controller by the mailroom.server.custom_logo '
                                 'action plugin, which did not run (no image content reached the host)')
-        if wanted_state == 'present':
-            raise SettingsError('custom_logo: state: present needs src, the logo image')
+        if wanted_state == 'present' and current['state'] != 'present':
+            raise SettingsError('custom_logo: state: present needs src, the logo image (this host shows none yet)')
+        # state: present alone (as client_info returns it) keeps the logo the host shows.
         return dict(current)
     png = render(decode(content, options.get('controller_check')))
     return _present(logo.logo_url(logo.logo_name(png)), png)

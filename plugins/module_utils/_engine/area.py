@@ -22,6 +22,8 @@ Optional, with the defaults used when absent:
 * ``ports(settings, state)`` - {port: what listens there} the settings open (default none),
   checked against every other area and every other program before anything changes;
 * ``public(settings)`` - the settings as shown in results and diffs (secrets masked);
+* ``as_options(settings)`` - the settings as options of the area's module, as the info modules
+  return them, so that giving them back changes nothing (default ``public``);
 * ``in_effect(settings, listeners)`` - once the daemons took the change, None if the live
   service shows the settings (such as the TLS floor a listener answers with), else what it
   shows instead; ``listeners`` is {port: addresses} of the host's TCP listeners;
@@ -166,6 +168,7 @@ class Area(object):
         self.read_staged = getattr(namespace, 'read_staged', None) or _read_default(namespace)
         self.ports = getattr(namespace, 'ports', None) or (lambda _settings, _state: {})
         self.public = getattr(namespace, 'public', None) or (lambda settings: settings)
+        self.as_options = getattr(namespace, 'as_options', None) or self.public
         self.in_effect = getattr(namespace, 'in_effect', None) or (lambda _settings, _listeners: None)
         self.preflight = getattr(namespace, 'preflight', None)
         self.follow_up = getattr(namespace, 'follow_up', None)

@@ -204,18 +204,20 @@ class Request(object):
         self.all_areas = all_areas        # every registered area, for port checks
         self.layout = layout
 
-    def shaped(self, values):
+    def shaped(self, values, as_options=False):
+        """`values` ({area name: settings}) in the module's shape: as shown (public), or with
+        `as_options` as options to give back."""
         requested = [area for area, _options in self.requests]
         if not self.layout:
-            return _merged(requested, values)
-        return dict((key, _merged([area for area in areas if area in requested], values))
+            return _merged(requested, values, as_options)
+        return dict((key, _merged([area for area in areas if area in requested], values, as_options))
                     for key, areas in self.layout if any(area in requested for area in areas))
 
 
-def _merged(areas, values):
+def _merged(areas, values, as_options):
     merged = {}
     for area in areas:
-        merged.update(area.public(values[area.name]))
+        merged.update((area.as_options if as_options else area.public)(values[area.name]))
     return merged
 
 
@@ -388,4 +390,4 @@ def read_areas(module, areas, layout):
     state = read_state(daemons, facts)
     values = dict((area.name, area.read(state)) for area in areas if _readable(area, daemons))
     request = Request(module, [(area, {}) for area in areas if area.name in values], areas, layout)
-    return request.shaped(values), journal.interrupted()
+    return request.shaped(values, as_options=True), journal.interrupted()

@@ -95,3 +95,20 @@ def test_staged_read_back_of_encryption():
     wanted = {'openpgp': True, 'smime': False}
     assert mail_encryption.read_staged(State(webmail={'plugins': ['enigma']}), wanted) == wanted
     assert mail_encryption.read_staged(State(webmail={'plugins': []}), wanted)['openpgp'] is None
+
+
+def test_info_modules_return_options_that_change_nothing_given_back():
+    from ansible_collections.mailroom.server.plugins.module_utils._areas import custom_logo, registry
+    from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
+    shown = {'state': 'present', 'url': 'mailroom-logo/x.png', 'checksum': 'x', 'width': 80, 'height': 40, 'png': b'x'}
+    values = {'custom_logo': shown, 'sender_name': {'allow_change': True}}
+    request = runner.Request(None, [(registry.CUSTOM_LOGO, {}), (registry.SENDER_NAME, {})], registry.ALL,
+                             registry.CLIENT_PAGE)
+    given_back = request.shaped(values, as_options=True)
+    assert given_back == {'custom_logo': {'state': 'present'}, 'sender_name': {'allow_change': True}}
+    # Results and diffs still show which logo.
+    assert request.shaped(values)['custom_logo']['checksum'] == 'x'
+    # Given back, state: present keeps the shown logo; on a host without one it needs src.
+    assert custom_logo.desired(shown, {'state': 'present'}) == shown
+    with pytest.raises(SettingsError, match='needs src'):
+        custom_logo.desired({'state': 'absent'}, {'state': 'present'})
