@@ -18,6 +18,8 @@ description:
     type, IMAP/POP3, network interface, TLS profile, full-text search) - so that feeding them back
     (or into the C(settings_protocol) variable of the C(mailroom.server.settings) role) changes
     nothing.
+  - With the webmail installed (role C(mailroom.server.webmail)) also C(client), the Client tab in the
+    option shape of M(mailroom.server.client), as M(mailroom.server.client_info) returns it.
   - The directory's bind password is masked; fed back, the masked value keeps the password.
   - A setting that matches none of its choices (for example a TLS configuration edited by hand)
     is returned as V(null).
@@ -32,6 +34,7 @@ attributes:
 options: {}
 seealso:
   - module: mailroom.server.protocol
+  - module: mailroom.server.client_info
 requirements:
   - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles.
 author:
@@ -79,6 +82,12 @@ protocol:
       description: Options of M(mailroom.server.full_text_search).
       type: dict
       sample: {enabled: true, cjk: true}
+client:
+  description: The Client tab, in the option shape of M(mailroom.server.client) (see M(mailroom.server.client_info)).
+  returned: when the webmail is installed
+  type: dict
+  sample: {sender_name: {allow_change: true}, mail_encryption: {openpgp: false, smime: false},
+           mailbox_sharing: {enabled: true}, custom_logo: {state: absent}}
 interrupted_change:
   description: A settings change that was started and did not finish (its process was killed).
   returned: when there is one
@@ -90,15 +99,20 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
+from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as webmail_host
 
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     try:
         protocol, interrupted = runner.read_areas(module, registry.ALL, registry.PROTOCOL_PAGE)
+        client = runner.read_areas(module, registry.ALL, registry.CLIENT_PAGE)[0] \
+            if webmail_host.installed(module) else None
     except runner.EXPECTED as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=False, protocol=protocol)
+    if client is not None:
+        result['client'] = client
     if interrupted:
         result['interrupted_change'] = interrupted
     module.exit_json(**result)
