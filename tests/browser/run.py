@@ -6,6 +6,7 @@ Run from the Docker host (never inside the mail host); every command takes
     --address ADDRESS      the mail host (HTTPS on 443, SMTP on 25, IMAPS on 993)
     --artifacts DIR        where the screenshots go (their paths are in the answer)
     --user NAME:PASSWORD   who logs in (the first one for one-user commands)
+    --label TEXT           the screenshots' name prefix (default: the command's name)
 Commands:
   roundtrip --peer NAME:PASSWORD [--domain D]
             a message sent over SMTP (port 25) to the user is opened in the webmail; the user
@@ -139,6 +140,7 @@ def parse(argv):
     parser.add_argument('--peer', type=account)
     parser.add_argument('--domain', default='example.test')
     parser.add_argument('--folder', default='INBOX')
+    parser.add_argument('--label', help="the screenshots' name prefix (default: the command)")
     options = parser.parse_args(argv)
     if options.command == 'roundtrip' and options.peer is None:
         parser.error('roundtrip needs --peer')
@@ -147,7 +149,8 @@ def parse(argv):
 
 def main(argv=None):
     options = parse(argv)
-    webmail = Webmail('https://' + options.address, options.artifacts, label=options.command)
+    webmail = Webmail('https://' + options.address, options.artifacts,
+                      label=options.label or options.command)
     answer, status = {}, 0
     with webmail:
         try:

@@ -26,14 +26,20 @@ TIMEOUT_MS = 30000
 # Roundcube's messages of failure, in the corner of every page.
 ERRORS = '#messagestack div.error, #messagestack div.warning'
 
-# What each element of #logo tells about how the image is shown.
+# How #logo is shown: the image file's own size, and the box its pixels are drawn in (the
+# element's box less padding and border: Elastic pads the sidebar logo).
 LOGO_METRICS_JS = """logo => {
     const box = logo.getBoundingClientRect();
     const style = getComputedStyle(logo);
+    const px = name => parseFloat(style[name]) || 0;
+    const width = box.width - px('paddingLeft') - px('paddingRight')
+                  - px('borderLeftWidth') - px('borderRightWidth');
+    const height = box.height - px('paddingTop') - px('paddingBottom')
+                   - px('borderTopWidth') - px('borderBottomWidth');
     return {src: logo.currentSrc || logo.src || '', complete: logo.complete,
             naturalWidth: logo.naturalWidth, naturalHeight: logo.naturalHeight,
-            width: box.width, height: box.height,
-            visible: box.width > 0 && box.height > 0 && style.visibility !== 'hidden'
+            width: width, height: height, elementWidth: box.width, elementHeight: box.height,
+            visible: width > 0 && height > 0 && style.visibility !== 'hidden'
                      && style.display !== 'none'};
 }"""
 
