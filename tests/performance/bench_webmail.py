@@ -10,7 +10,9 @@ then, in a real headless Chromium from the Docker host (tests/browser):
     after two untimed logins that let Dovecot cache what Roundcube asks for;
   - IMAP commands of one such page view, per HTTP request, from Roundcube's IMAP debug log
     (switched on for that one view only).
-Usage: scripts/bench webmail [--release 12|13] [--messages 10000] [--runs 20] [--container NAME]
+Usage: scripts/bench webmail [--release 12|13] [--messages 10000] [--runs 20] [--name NAME]
+                             [--container NAME]
+  --name NAME       the fresh container's name (default mailroom-bench-webmail)
   --container NAME  use a running, converged host instead (not removed; the inbox is replaced)
 """
 from __future__ import absolute_import, division, print_function
@@ -114,10 +116,11 @@ def main():
     parser.add_argument('--release', default='13', choices=['12', '13'])
     parser.add_argument('--messages', type=int, default=10000)
     parser.add_argument('--runs', type=int, default=20)
+    parser.add_argument('--name', default='mailroom-bench-webmail', help="the fresh container's name")
     parser.add_argument('--container', help='a running, converged host to use (kept)')
     args = parser.parse_args()
 
-    container = args.container or 'mailroom-bench-webmail'
+    container = args.container or args.name
     rows = min(PAGE_ROWS, args.messages)
     converge_seconds = None
     try:
