@@ -9,6 +9,7 @@ Run it from outside the mail host. Commands:
   send ADDRESS SERVICE DOMAIN USER PASS KIND   submit a message of KIND (see KINDS) to USER (SERVICE
                                                smtp: port 25 without AUTH); whether it was accepted,
                                                the server's reply, and whether it was delivered
+  capability ADDRESS USER PASS                 the IMAPS capabilities once logged in
 """
 from __future__ import absolute_import, division, print_function
 
@@ -186,7 +187,17 @@ def probe_send(address, service, domain, user, password, kind):
     return result
 
 
-COMMANDS = {'from': probe_from, 'send': probe_send}
+def probe_capability(address, user, password):
+    session = imap_login(_host(address, ''), user, password)
+    try:
+        # Asked after login: the greeting's list is the one for anonymous clients.
+        _typ, data = session.capability()
+        return sorted(data[0].decode('ascii').split())
+    finally:
+        session.logout()
+
+
+COMMANDS = {'from': probe_from, 'send': probe_send, 'capability': probe_capability}
 
 
 def main(argv):
