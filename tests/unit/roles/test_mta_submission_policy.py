@@ -682,3 +682,12 @@ def test_milter_unusable_or_changed_policy_makes_mail_wait():
     milter, _opts = milter_for(policies)
     policies.value = ACCOUNT_ALL
     assert submit(milter, []) == 'tempfail' and 'changed' in milter.reply[2]
+
+
+def test_local_names_are_read_fresh_from_passwd(monkeypatch):
+    names = policy.AccountNames(accounts_file='/nonexistent/accounts.json')
+    gecos = ['Alice Old,,,']
+    monkeypatch.setattr(policy.pwd, 'getpwnam', lambda login: type('entry', (), {'pw_gecos': gecos[0]})())
+    assert names.name('alice') == 'Alice Old'
+    gecos[0] = 'Alice New,,,'
+    assert names.name('alice') == 'Alice New'
