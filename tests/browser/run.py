@@ -15,6 +15,16 @@ Commands:
   encryption  compose: enigma's sign/encrypt options, present and usable or not
   sharing [--folder INBOX]  Settings > Folders > folder: the acl plugin's Sharing tab
   logo      #logo on the login page and in the mail view, measured (fits 128x40 or not)
+  openpgp --peer NAME:PASSWORD [--passphrase TEXT] [--domain D]
+            the user writes to the peer with enigma's "Encrypt" ticked; over IMAPS the peer's copy
+            is OpenPGP encrypted ("openpgp": pgp/mime, inline or null) with the body's token
+            nowhere in it ("plaintext_on_the_wire"); the peer opens it in the webmail
+            (typing the passphrase of the peer's key, default the peer's password, when enigma
+            asks) and sees the token. Both keyrings must hold both public keys beforehand.
+  shared --folder shared/OWNER/FOLDER --expect-visible true|false
+            is the folder in the user's list of folders (Settings > Folders: subscribed or not),
+            and does it open (by its URL, as a bookmark would) showing a message that opens;
+            "as_expected" compares both with --expect-visible
 The answer is JSON on stdout; "error" says what a person would have seen go wrong (exit 1).
 """
 from __future__ import absolute_import, division, print_function
@@ -26,6 +36,7 @@ import json
 import os
 import smtplib
 import sys
+import time
 import uuid
 
 from playwright.sync_api import Error as PlaywrightError
@@ -34,8 +45,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'acceptance'))
 
-from mailclient import TIMEOUT, MailHost, imap_find  # noqa: E402  pylint: disable=wrong-import-position
-from webmail import Webmail, WebmailError, fits_within, is_editable  # noqa: E402  pylint: disable=wrong-import-position
+from mailclient import TIMEOUT, MailHost, imap_find, imap_login  # noqa: E402  pylint: disable=wrong-import-position
+from webmail import Webmail, WebmailError, fits_within, folders_under, is_editable  # noqa: E402  pylint: disable=wrong-import-position
 
 LOGO_BOX = (128, 40)
 
@@ -45,6 +56,12 @@ def account(text):
     if not separator or not name:
         raise argparse.ArgumentTypeError('expected NAME:PASSWORD')
     return name, password
+
+
+def boolean(text):
+    if text.lower() not in ('true', 'false'):
+        raise argparse.ArgumentTypeError('expected true or false')
+    return text.lower() == 'true'
 
 
 def mail_host(address, domain):
@@ -63,6 +80,52 @@ def deliver_over_smtp(address, recipient, subject, body):
         session.sendmail('tester@example.net', [recipient], message.encode('utf-8'))
     finally:
         session.quit()
+
+
+def imap_find_subject(host, user, password, token, wait=30):
+    """The raw message whose subject holds `token` in the user's INBOX (an encrypted body hides
+    the token from a body search), waiting for delivery; None if it never came."""
+    deadline = time.time() + wait
+    while True:
+        session = imap_login(host, user, password)
+        try:
+            session.select('INBOX', readonly=True)
+            _typ, data = session.search(None, 'SUBJECT', token)
+            numbers = data[0].split()
+            if numbers:
+                _typ, fetched = session.fetch(numbers[0], '(BODY.PEEK[])')
+                return fetched[0][1]
+        finally:
+            session.logout()
+        if time.time() > deadline:
+            return None
+        time.sleep(1)
+
+
+ARMOURED_MESSAGE = ('-----BEGIN PGP MESSAGE-----', '-----END PGP MESSAGE-----')
+
+
+def openpgp_form(raw):
+    """How a delivered message is OpenPGP encrypted: 'pgp/mime' (RFC 3156: multipart/encrypted,
+    protocol application/pgp-encrypted, its version part, then an armoured OpenPGP message),
+    'inline' (a single text/plain body that is nothing but an armoured OpenPGP message: what
+    enigma sends for a message of one text part), or None (not encrypted)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if message.get_content_type() == 'multipart/encrypted':
+        parts = list(message.iter_parts())
+        if (message.get_param('protocol') == 'application/pgp-encrypted' and len(parts) == 2
+                and parts[0].get_content_type() == 'application/pgp-encrypted'
+                and is_armoured_message(parts[1].get_payload(decode=True))):
+            return 'pgp/mime'
+        return None
+    if message.get_content_type() == 'text/plain' and is_armoured_message(message.get_payload(decode=True)):
+        return 'inline'
+    return None
+
+
+def is_armoured_message(payload):
+    text = (payload or b'').decode('ascii', 'replace').strip()
+    return text.startswith(ARMOURED_MESSAGE[0]) and text.endswith(ARMOURED_MESSAGE[1])
 
 
 def roundtrip(webmail, options):
@@ -127,8 +190,58 @@ def logo(webmail, options):
             'fits': fits_within(login_page, *LOGO_BOX) and fits_within(mail_view, *LOGO_BOX)}
 
 
+def openpgp(webmail, options):
+    user, password = options.user
+    peer, peer_password = options.peer
+    host = mail_host(options.address, options.domain)
+    token = uuid.uuid4().hex[:12]
+    subject = 'OpenPGP %s' % token
+    body_token = 'secret-%s' % uuid.uuid4().hex[:12]
+    mailbox = webmail.login(user, password)
+    confirmation = mailbox.send('%s@%s' % (peer, options.domain), subject,
+                                'Encrypted in the webmail, token %s.' % body_token, encrypt=True)
+    mailbox.close()
+    raw = imap_find_subject(host, peer, peer_password, token)
+    answer = {'sent': confirmation, 'peer_received': raw is not None}
+    if raw is None:
+        return answer
+    delivered = email.message_from_bytes(raw, policy=email.policy.default)
+    answer.update(content_type=delivered.get_content_type(), subject=str(delivered['Subject']),
+                  openpgp=openpgp_form(raw), plaintext_on_the_wire=body_token.encode('ascii') in raw)
+    peer_mailbox = webmail.login(peer, peer_password)
+    opened = peer_mailbox.open_message(subject, passphrase=options.passphrase or peer_password)
+    peer_mailbox.close()
+    answer['opened'] = {'subject_matches': opened['subject'] == subject,
+                        'body_has_token': body_token in opened['body']}
+    return answer
+
+
+def shared(webmail, options):
+    mailbox = webmail.login(*options.user)
+    folders = mailbox.all_folders()
+    answer = {'listed': options.folder in folders, 'opened': False, 'subjects': [],
+              'listed_under_owner': folders_under(folders, options.folder.rsplit('/', 1)[0])}
+    try:
+        mailbox.open_folder(options.folder)
+        answer['subjects'] = mailbox.page.locator(
+            '#messagelist tbody tr.message span.subject').all_inner_texts()
+        mailbox.screenshot('shared-folder')
+        if answer['subjects']:
+            shown = mailbox.open_message(answer['subjects'][0].strip(), folder=options.folder)
+            answer['opened'] = bool(shown['subject'])
+            answer['opened_subject'] = shown['subject']
+    except WebmailError as exc:
+        # A folder the user may not see: Roundcube says so instead of listing it.
+        answer['refused'] = str(exc)
+        mailbox.screenshot('shared-folder-refused')
+    mailbox.close()
+    answer['visible'] = answer['listed'] and answer['opened']
+    answer['as_expected'] = (answer['listed'] == answer['opened'] == options.expect_visible)
+    return answer
+
+
 COMMANDS = {'roundtrip': roundtrip, 'identity': identity, 'encryption': encryption,
-            'sharing': sharing, 'logo': logo}
+            'sharing': sharing, 'logo': logo, 'openpgp': openpgp, 'shared': shared}
 
 
 def parse(argv):
@@ -140,10 +253,14 @@ def parse(argv):
     parser.add_argument('--peer', type=account)
     parser.add_argument('--domain', default='example.test')
     parser.add_argument('--folder', default='INBOX')
+    parser.add_argument('--passphrase', help="the peer's key's passphrase (openpgp; default: the peer's password)")
+    parser.add_argument('--expect-visible', type=boolean, help='shared: should the user see the folder')
     parser.add_argument('--label', help="the screenshots' name prefix (default: the command)")
     options = parser.parse_args(argv)
-    if options.command == 'roundtrip' and options.peer is None:
-        parser.error('roundtrip needs --peer')
+    if options.command in ('roundtrip', 'openpgp') and options.peer is None:
+        parser.error('%s needs --peer' % options.command)
+    if options.command == 'shared' and options.expect_visible is None:
+        parser.error('shared needs --expect-visible')
     return options
 
 

@@ -18,6 +18,7 @@ import base64
 import os
 import re
 import time
+from urllib.parse import quote
 
 CHROMIUM = os.environ.get('MAILROOM_CHROMIUM', '/usr/bin/chromium')
 # A desktop window: Elastic shows folders, list and preview side by side, and the sidebar logo.
@@ -43,6 +44,9 @@ LOGO_METRICS_JS = """logo => {
                      && style.display !== 'none'};
 }"""
 
+# enigma's dialog asking for a key's passphrase (before decrypting, or signing).
+PASSPHRASE_DIALOG = '.ui-dialog .prompt input[type=password]'
+
 FIELD_STATE_JS = """field => ({value: field.value, disabled: field.disabled, readOnly: field.readOnly,
                              visible: field.offsetParent !== null})"""
 
@@ -63,6 +67,18 @@ def folder_element_id(folder):
     IMAP name, unpadded), so a test clicks the folder a person would."""
     return base64.b64encode(folder.encode('utf-8')).decode('ascii').translate(
         str.maketrans('+/', '-_')).rstrip('=')
+
+
+def folder_from_element_id(element_id):
+    """The IMAP name of a folder from its list item's id suffix (folder_element_id's inverse)."""
+    padded = element_id + '=' * (-len(element_id) % 4)
+    return base64.b64decode(padded.translate(str.maketrans('-_', '+/'))).decode('utf-8')
+
+
+def folders_under(folders, parent):
+    """The folders at or below `parent` (IMAP names with / as separator): what a user sees of
+    another user's shared folders (parent shared/alice)."""
+    return sorted(name for name in folders if name == parent or name.startswith(parent + '/'))
 
 
 def is_editable(state):
@@ -212,10 +228,27 @@ class Mailbox:
         return self.page.locator('#messagelist tbody tr.message').count()
 
     def open_inbox(self):
-        self.page.goto(self.url('_task=mail&_mbox=INBOX'))
-        self.wait_for_list(error_step='inbox')
+        self.open_folder('INBOX')
 
-    def find_row(self, subject, wait=30):
+    def open_folder(self, folder):
+        """The message list of `folder`, opened by its URL as a bookmark would (a folder missing
+        from the folder list can still be asked for this way)."""
+        self.page.goto(self.url('_task=mail&_mbox=' + quote(folder, safe='')))
+        self.wait_for_list(error_step='folder')
+
+    def all_folders(self):
+        """Settings > Folders: the IMAP names of every folder the user may see, subscribed or not
+        (the mail view lists subscribed folders only, and nobody subscribes a new share for its
+        grantee)."""
+        self.page.goto(self.url('_task=settings&_action=folders'))
+        # The list's first item is its hidden root (named '*'), not a folder.
+        self.page.locator('#subscription-table li.mailbox:not(.root)').first.wait_for()
+        ids = self.page.eval_on_selector_all('#subscription-table li.mailbox:not(.root)[id^="rcmli"]',
+                                             'items => items.map(item => item.id)')
+        self.screenshot('all-folders')
+        return sorted(folder_from_element_id(element[len('rcmli'):]) for element in ids)
+
+    def find_row(self, subject, wait=30, folder='INBOX'):
         """The message list's row of the message with this subject, reloading the list until it
         is there (it may still be on its way through Postfix and Dovecot)."""
         deadline = time.time() + wait
@@ -227,17 +260,35 @@ class Mailbox:
                 self.screenshot('no-message')
                 raise WebmailError('no message "%s" in the list of %s' % (subject, self.user))
             time.sleep(1)
-            self.open_inbox()
+            self.open_folder(folder)
 
-    def open_message(self, subject):
-        """Open the message (double click: the full view); returns its subject and body text."""
-        self.find_row(subject).dblclick()
+    def open_message(self, subject, folder='INBOX', wait=30, passphrase=None):
+        """Open the message (double click: the full view); returns its subject and body text.
+        An encrypted message makes enigma ask for the key's passphrase first: `passphrase` is
+        typed into that dialog."""
+        self.find_row(subject, wait=wait, folder=folder).dblclick()
         self.page.wait_for_url(re.compile(r'_action=show'))
         self.page.wait_for_selector('#messagebody')
+        if passphrase is not None:
+            self.unlock_key(passphrase)
         shown = {'subject': self.page.inner_text('#message-header .subject').strip(),
                  'body': self.page.inner_text('#messagebody')}
         self.screenshot('open-message')
         return shown
+
+    def unlock_key(self, passphrase):
+        """Answer enigma's passphrase dialog, when it asks (it reloads the message with the
+        passphrase); returns whether it asked."""
+        self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
+        dialog = self.page.locator(PASSPHRASE_DIALOG)
+        if not dialog.count():
+            return False
+        self.screenshot('key-passphrase')
+        dialog.first.fill(passphrase)
+        with self.page.expect_navigation():
+            self.page.locator('.ui-dialog button.unlock, .ui-dialog .mainaction.unlock').first.click()
+        self.page.wait_for_selector('#messagebody')
+        return True
 
     def compose(self):
         """The compose screen, loaded (Roundcube adds the compose id by a redirect)."""
@@ -246,8 +297,10 @@ class Mailbox:
         self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
         return self.page
 
-    def send(self, recipient, subject, body):
-        """Write and send a message from the compose screen; returns Roundcube's confirmation."""
+    def send(self, recipient, subject, body, encrypt=False):
+        """Write and send a message from the compose screen; returns Roundcube's confirmation.
+        `encrypt` ticks enigma's "Encrypt this message" option (Elastic shows it in the compose
+        screen's options)."""
         page = self.compose()
         # The recipient widget turns typed text into a recipient when the field loses focus.
         to_input = page.locator('#compose_to .recipient-input input')
@@ -256,6 +309,12 @@ class Mailbox:
         page.click('#compose-subject')
         page.fill('#compose-subject', subject)
         page.fill('#composebody', body)
+        if encrypt:
+            # Elastic draws the checkbox as a switch: its label is what takes the click.
+            page.click('label.custom-control-label[for="enigmaencryptopt"]')
+            if not page.is_checked('#enigmaencryptopt'):
+                self.screenshot('encrypt-not-ticked')
+                raise WebmailError('"Encrypt this message" did not tick for %s' % self.user)
         self.screenshot('compose')
         page.click('#compose-content .formbuttons .send')
         confirmation = '#messagestack div.confirmation'

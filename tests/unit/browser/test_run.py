@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The browser checks' judgements of OpenPGP mail and shared folders, without a browser."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'browser'))
+
+import run  # noqa: E402  pylint: disable=wrong-import-position
+import webmail  # noqa: E402  pylint: disable=wrong-import-position
+
+ARMOURED = (b'-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA8x5wx0SLV2tAQf/dGVzdA==\r\n'
+            b'-----END PGP MESSAGE-----\r\n')
+
+
+def pgp_mime(protocol=b'application/pgp-encrypted', control=b'application/pgp-encrypted',
+             payload=ARMOURED):
+    return (b'From: alice@example.test\r\nTo: bob@example.test\r\nSubject: OpenPGP abc\r\n'
+            b'MIME-Version: 1.0\r\nContent-Type: multipart/encrypted;\r\n protocol="' + protocol
+            + b'";\r\n boundary="b1"\r\n\r\nThis is an OpenPGP/MIME encrypted message.\r\n'
+            b'--b1\r\nContent-Type: ' + control + b'\r\n\r\nVersion: 1\r\n'
+            b'--b1\r\nContent-Type: application/octet-stream; name="encrypted.asc"\r\n\r\n'
+            + payload + b'--b1--\r\n')
+
+
+def inline(body=ARMOURED, content_type=b'text/plain'):
+    return (b'From: alice@example.test\r\nSubject: OpenPGP abc\r\nMIME-Version: 1.0\r\n'
+            b'Content-Type: ' + content_type + b'; charset=US-ASCII\r\n\r\n' + body)
+
+
+@pytest.mark.parametrize('raw, expected', [
+    (pgp_mime(), 'pgp/mime'),
+    (inline(), 'inline'),                                    # enigma's form for one text part
+    (inline(b'\r\n' + ARMOURED + b'\r\n'), 'inline'),       # blank lines around it
+])
+def test_openpgp_encrypted_mail_is_recognised(raw, expected):
+    assert run.openpgp_form(raw) == expected
+
+
+@pytest.mark.parametrize('raw', [
+    pgp_mime(protocol=b'application/pkcs7-mime'),          # another protocol
+    pgp_mime(control=b'text/plain'),                        # no version part first
+    pgp_mime(payload=b'secret-123 in clear\r\n'),           # no OpenPGP message in it
+    inline(b'Hello Bob, secret-123\r\n'),                   # plain text
+    inline(b'Hello Bob, secret-123\r\n' + ARMOURED),        # clear text before the armour
+    inline(ARMOURED + b'PS: secret-123\r\n'),               # clear text after it
+    inline(ARMOURED, content_type=b'text/html'),            # not the text part enigma writes
+])
+def test_anything_else_is_not_encrypted(raw):
+    assert run.openpgp_form(raw) is None
+
+
+@pytest.mark.parametrize('text, expected', [('true', True), ('False', False)])
+def test_boolean_options(text, expected):
+    assert run.boolean(text) is expected
+
+
+def test_a_boolean_option_is_true_or_false_only():
+    with pytest.raises(argparse.ArgumentTypeError):
+        run.boolean('yes')
+
+
+def test_shared_needs_the_expected_visibility():
+    with pytest.raises(SystemExit):
+        run.parse(['shared', '--address', 'a', '--artifacts', 'b', '--user', 'bob:x',
+                   '--folder', 'shared/alice/Team'])
+    options = run.parse(['shared', '--address', 'a', '--artifacts', 'b', '--user', 'bob:x',
+                         '--folder', 'shared/alice/Team', '--expect-visible', 'false'])
+    assert options.expect_visible is False
+
+
+def test_folders_under_an_owner():
+    folders = ['INBOX', 'shared', 'shared/alice', 'shared/alice/Team', 'shared/alicia/Team',
+               'shared/bob/INBOX']
+    assert webmail.folders_under(folders, 'shared/alice') == ['shared/alice', 'shared/alice/Team']
+    assert webmail.folders_under(['INBOX', 'shared/alicia'], 'shared/alice') == []
+
+
+@pytest.mark.parametrize('folder', ['INBOX', 'shared/alice/Team', 'shared/alice/Équipe ü', 'a?b>c'])
+def test_folder_names_come_back_from_element_ids(folder):
+    assert webmail.folder_from_element_id(webmail.folder_element_id(folder)) == folder
