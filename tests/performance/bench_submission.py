@@ -231,8 +231,8 @@ def report(results):
     for what, figures in results['latency'].items():
         paired = [a - b for a, b in zip(figures['with'], figures['without'])]
         for kind in ('without', 'with'):
-            print('  %-12s %-9s %9.2f %9.2f' % (what, kind, 1000 * percentile(figures[kind], 0.5),
-                                               1000 * percentile(figures[kind], 0.95)))
+            print('  %-12s %-9s %9.2f %9.2f' % (
+                what, kind, 1000 * percentile(figures[kind], 0.5), 1000 * percentile(figures[kind], 0.95)))
         added[what] = 1000 * (percentile(figures['with'], 0.5) - percentile(figures['without'], 0.5))
         print('  %-12s %-9s %9.2f %9.2f   (p50 of paired differences %.2f ms; ratio of p50 %.2f)' % (
             what, 'added', added[what],

@@ -137,8 +137,8 @@ def decode(content, controller_check):
 
 
 def _summary(check):
-    return '%s %sx%s, %s bytes, sha256 %s' % (check.get('format'), check.get('width'), check.get('height'),
-                                             check.get('size'), check.get('sha256'))
+    return '%s %sx%s, %s bytes, sha256 %s' % tuple(
+        check.get(key) for key in ('format', 'width', 'height', 'size', 'sha256'))
 
 
 def _pillow():

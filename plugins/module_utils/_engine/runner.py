@@ -28,6 +28,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._operations import
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as _webmail_host
 
+
 def _has_binary(name):
     return lambda module: bool(module.get_bin_path(name, opt_dirs=['/usr/sbin']))
 

@@ -98,7 +98,7 @@ def test_policy_store_reads_once_while_unchanged(tmp_path, monkeypatch):
     store = policy.PolicyStore(str(tmp_path))
     store.current()
     calls = []
-    monkeypatch.setattr(store, '_load', lambda key: calls.append(key))
+    monkeypatch.setattr(store, '_load', calls.append)
     store.current()
     assert calls == []
 

@@ -28,7 +28,7 @@ def png(width, height, depth=8, colour=2):
     header = _chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, depth, colour, 0, 0, 0))
     row = b'\0' * (1 + (width * {0: 1, 2: 3}[colour] * depth + 7) // 8)
     compressor = zlib.compressobj(9)
-    rows = b''.join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    rows = b''.join(compressor.compress(row) for _row in range(height)) + compressor.flush()
     return logo.PNG_SIGNATURE + header + _chunk(b'IDAT', rows) + _chunk(b'IEND', b'')
 
 

@@ -35,7 +35,7 @@ def png(width, height, depth=8, colour=2, rows=True):
         channels = {0: 1, 2: 3, 6: 4}[colour]
         row = b'\0' * (1 + (width * channels * depth + 7) // 8)
         compressor = zlib.compressobj(9)
-        data = b''.join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+        data = b''.join(compressor.compress(row) for _row in range(height)) + compressor.flush()
         body = _chunk(b'IDAT', data)
     return logo.PNG_SIGNATURE + header + body + _chunk(b'IEND', b'')
 

@@ -26,7 +26,7 @@ def chunk(kind, payload):
 def bomb(side=30000):
     row = b'\0' * (1 + (side + 7) // 8)
     compressor = zlib.compressobj(9)
-    rows = b''.join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    rows = b''.join(compressor.compress(row) for _row in range(side)) + compressor.flush()
     header = struct.pack('>IIBBBBB', side, side, 1, 0, 0, 0, 0)
     return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', rows) + chunk(b'IEND', b'')
 
