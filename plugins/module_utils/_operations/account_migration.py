@@ -26,6 +26,12 @@ DIRECTORY_TYPES = ('ldap', 'domain')
 USER_UNKNOWN = 67   # doveadm's EX_NOUSER
 
 
+def _is_mail_store(maildir):
+    """A Maildir that Dovecot made (cur/ or new/): the imap role opens an empty ~/Maildir to
+    folder sharing for every local account in advance, and that holds nothing to move."""
+    return not os.path.islink(maildir) and any(os.path.isdir(os.path.join(maildir, part)) for part in ('cur', 'new'))
+
+
 def sources(account_type, local_uids, vmail_root=VMAIL_ROOT, passwd=pwd.getpwall):
     """[(user, source Maildir, source type)] that could move into `account_type` accounts."""
     found = []
@@ -33,7 +39,7 @@ def sources(account_type, local_uids, vmail_root=VMAIL_ROOT, passwd=pwd.getpwall
     for entry in sorted(passwd(), key=lambda item: item.pw_name):
         maildir = os.path.join(entry.pw_dir, 'Maildir')
         # Dovecot's last_valid_uid 0 means no upper limit.
-        if low <= entry.pw_uid and (not high or entry.pw_uid <= high) and os.path.isdir(maildir) and not os.path.islink(maildir):
+        if low <= entry.pw_uid and (not high or entry.pw_uid <= high) and _is_mail_store(maildir):
             found.append((entry.pw_name, maildir, 'local'))
     for other in DIRECTORY_TYPES:
         base = os.path.join(vmail_root, other)
@@ -41,7 +47,7 @@ def sources(account_type, local_uids, vmail_root=VMAIL_ROOT, passwd=pwd.getpwall
             continue
         for name in sorted(os.listdir(base)):
             maildir = os.path.join(base, name, 'Maildir')
-            if os.path.isdir(maildir) and not os.path.islink(maildir):
+            if _is_mail_store(maildir):
                 found.append((name, maildir, other))
     return found
 

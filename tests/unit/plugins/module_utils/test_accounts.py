@@ -167,8 +167,11 @@ def test_sources_are_local_users_in_range_and_the_other_directory(tmp_path):
     vmail = tmp_path / 'vmail'
     (vmail / 'domain' / 'carol' / 'Maildir' / 'cur').mkdir(parents=True)
     (vmail / 'ldap' / 'erin' / 'Maildir' / 'cur').mkdir(parents=True)
+    # An empty ~/Maildir as the imap role creates it for folder sharing: nothing to move.
+    (homes / 'fresh' / 'Maildir').mkdir(parents=True)
     users = [Passwd('alice', 1000, str(homes / 'alice')), Passwd('www', 33, str(homes / 'www')),
-             Passwd('dave', 1001, str(homes / 'dave')), Passwd('nomail', 1002, str(homes / 'nomail'))]
+             Passwd('dave', 1001, str(homes / 'dave')), Passwd('nomail', 1002, str(homes / 'nomail')),
+             Passwd('fresh', 1003, str(homes / 'fresh'))]
     found = _account_migration.sources('ldap', (1000, 60000), str(vmail), lambda: users)
     expected = [('alice', 'local'), ('dave', 'local'), ('carol', 'domain')]
     assert [(user, kind) for user, _path, kind in found] == expected
