@@ -105,13 +105,12 @@ from ansible_collections.mailroom.server.plugins.module_utils._webmail import ho
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     try:
-        protocol, interrupted = runner.read_areas(module, registry.ALL, registry.PROTOCOL_PAGE)
-        client = runner.read_areas(module, registry.ALL, registry.CLIENT_PAGE)[0] \
-            if webmail_host.installed(module) else None
+        protocol, client, interrupted = runner.read_areas(module, registry.ALL, registry.PROTOCOL_PAGE,
+                                                          registry.CLIENT_PAGE)
     except runner.EXPECTED as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=False, protocol=protocol)
-    if client is not None:
+    if webmail_host.installed(module):
         result['client'] = client
     if interrupted:
         result['interrupted_change'] = interrupted

@@ -381,8 +381,9 @@ def _follow_up(request, result, state, current, wanted):
             module.fail_json(msg=outcome.failure, **result)
 
 
-def read_areas(module, areas, layout):
-    """(current settings shaped by `layout`, interrupted change or None) of the installed areas."""
+def read_areas(module, areas, *layouts):
+    """(current settings shaped by each of `layouts`, ..., interrupted change or None) of the
+    installed areas, from one read of the host."""
     journal = Journal()
     daemons = open_daemons(module, journal, ())
     facts = host_facts.gather(module)
@@ -390,5 +391,6 @@ def read_areas(module, areas, layout):
         facts.update(area.facts())
     state = read_state(daemons, facts)
     values = dict((area.name, area.read(state)) for area in areas if _readable(area, daemons))
-    request = Request(module, [(area, {}) for area in areas if area.name in values], areas, layout)
-    return request.shaped(values, as_options=True), journal.interrupted()
+    read = [(area, {}) for area in areas if area.name in values]
+    pages = [Request(module, read, areas, layout).shaped(values, as_options=True) for layout in layouts]
+    return tuple(pages) + (journal.interrupted(),)
