@@ -7,7 +7,7 @@ unreachable here), against the mail host's address over HTTPS. The test host's c
 self-signed, so each browser context ignores certificate errors. Every step can leave a
 screenshot under the artifacts directory; `Webmail.screenshots` lists them in order.
 
-    with Webmail('https://172.18.0.2', 'molecule/webmail/artifacts/host') as webmail:
+    with Webmail('https://172.18.0.2', 'molecule/default/artifacts/host') as webmail:
         alice = webmail.login('alice', 'secret')
         alice.open_message('Hello')
         alice.send('bob@example.test', 'Re: Hello', 'Hi Bob')
