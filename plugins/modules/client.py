@@ -82,14 +82,22 @@ options:
           sha256:
             description: SHA-256 of the file.
             type: str
+notes:
+  - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", lists every setting of
+    the tab, the option that sets it and what changes on the host.
+  - The controller needs no Python packages beyond ansible-core - a logo is checked there from its header,
+    without Pillow.
 seealso:
   - module: mailroom.server.client_info
   - module: mailroom.server.sender_name
   - module: mailroom.server.mail_encryption
   - module: mailroom.server.mailbox_sharing
   - module: mailroom.server.custom_logo
+  - module: mailroom.server.protocol
 requirements:
-  - The C(mailroom.server.webmail) role applied on the host.
+  - The C(mailroom.server.webmail) role applied on the host; the O(mailbox_sharing) section also needs the
+    C(mailroom.server.imap) role, and the sender name and encryption policies are enforced on submission by
+    the C(mailroom.server.mta) role
 author:
   - mailroom.server developers (@mailroom)
 '''

@@ -26,11 +26,14 @@ attributes:
     description: Changes nothing, so there is no diff.
     support: none
 options: {}
+notes:
+  - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", describes every setting
+    returned.
 seealso:
   - module: mailroom.server.client
   - module: mailroom.server.settings_info
 requirements:
-  - The C(mailroom.server.webmail) role applied on the host.
+  - The C(mailroom.server.webmail) role applied on the host
 author:
   - mailroom.server developers (@mailroom)
 '''

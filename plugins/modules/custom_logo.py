@@ -68,6 +68,17 @@ options:
       sha256:
         description: SHA-256 of the file.
         type: str
+notes:
+  - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", and
+    C(docs/custom-logo.md) say which images are accepted and what happens on the host.
+  - The controller needs no Python packages beyond ansible-core - the image is checked there from its header,
+    without Pillow.
+seealso:
+  - module: mailroom.server.client
+  - module: mailroom.server.client_info
+requirements:
+  - The C(mailroom.server.webmail) role applied on the host (it installs Pillow there, Debian's
+    C(python3-pil), which scales the logo)
 author:
   - mailroom.server developers (@mailroom)
 '''

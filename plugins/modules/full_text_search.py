@@ -40,6 +40,16 @@ options:
         is found wherever it stands in a run, longer words where all their 6-character parts occur.
       - Off, a CJK run is one term cut at 30 bytes, and words inside longer runs are not found.
     type: bool
+notes:
+  - C(docs/settings.md) in the collection, section "Full-text search", says what each setting changes on the
+    host; C(docs/search.md) explains how CJK words are found and how indexes are rebuilt.
+seealso:
+  - module: mailroom.server.protocol
+  - module: mailroom.server.settings_info
+  - module: mailroom.server.imap_pop3
+requirements:
+  - The C(mailroom.server.imap) and C(mailroom.server.search) roles applied on the host (Dovecot, the index
+    backend and the CJK tokenizer plugin)
 author:
   - mailroom.server developers (@mailroom)
 '''

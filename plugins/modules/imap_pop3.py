@@ -46,6 +46,17 @@ options:
       - Dovecot's process and client limits are sized from it, so the limit can really be reached
         (each connection holds a mail process and, under TLS, a login process).
     type: int
+notes:
+  - C(docs/settings.md) in the collection lists every setting of the Protocol tab, the option that sets it and
+    what changes on the host.
+seealso:
+  - module: mailroom.server.protocol
+  - module: mailroom.server.settings_info
+  - module: mailroom.server.smtp
+  - module: mailroom.server.network_interface
+  - module: mailroom.server.tls_profile
+requirements:
+  - The C(mailroom.server.imap) role applied on the host (Dovecot)
 author:
   - mailroom.server developers (@mailroom)
 '''

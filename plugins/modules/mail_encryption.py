@@ -36,10 +36,16 @@ options:
       - Whether users may send S/MIME encrypted mail. Only V(false) can be set for now.
       - Left out, the current setting stays.
     type: bool
+notes:
+  - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", says what each setting
+    changes on the host; C(docs/submission-policy.md) which encrypted mail the milter refuses.
 seealso:
   - module: mailroom.server.client
+  - module: mailroom.server.client_info
+  - module: mailroom.server.sender_name
 requirements:
-  - The C(mailroom.server.webmail) role applied on the host.
+  - The C(mailroom.server.webmail) role applied on the host, and the C(mailroom.server.mta) role, whose
+    submission policy milter enforces the setting for every mail client
 author:
   - mailroom.server developers (@mailroom)
 '''

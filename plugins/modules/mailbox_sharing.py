@@ -34,8 +34,14 @@ options:
       - Whether users may share folders.
       - Left out, the current setting stays (on a host never set, V(false)).
     type: bool
+notes:
+  - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", says what the setting
+    changes on the host; C(docs/mailbox-sharing.md) how shared folders work.
 seealso:
   - module: mailroom.server.client
+  - module: mailroom.server.client_info
+requirements:
+  - The C(mailroom.server.imap) and C(mailroom.server.webmail) roles applied on the host
 author:
   - mailroom.server developers (@mailroom)
 '''

@@ -28,6 +28,17 @@ options:
       - An interface that does not exist or has no address is an error.
     type: str
     required: true
+notes:
+  - C(docs/settings.md) in the collection lists every setting of the Protocol tab, the option that sets it and
+    what changes on the host.
+seealso:
+  - module: mailroom.server.protocol
+  - module: mailroom.server.settings_info
+  - module: mailroom.server.smtp
+  - module: mailroom.server.imap_pop3
+requirements:
+  - The C(mailroom.server.mta) and C(mailroom.server.imap) roles applied on the host (Postfix and Dovecot both
+    listen on the interface)
 author:
   - mailroom.server developers (@mailroom)
 '''

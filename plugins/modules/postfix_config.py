@@ -101,6 +101,18 @@ options:
     description: Postfix configuration directory.
     type: path
     default: /etc/postfix
+notes:
+  - The C(main.cf) parameters and C(master.cf) entries the settings modules own are listed in
+    C(docs/settings.md) in the collection, section "Where the settings live"; change those with the settings
+    modules, not with this module.
+seealso:
+  - module: mailroom.server.smtp
+  - module: mailroom.server.network_interface
+  - module: mailroom.server.tls_profile
+  - module: mailroom.server.protocol
+requirements:
+  - Postfix installed on the host (the C(mailroom.server.mta) role installs it); C(postconf) and C(postfix
+    check) validate every change
 author:
   - mailroom.server developers (@mailroom)
 '''

@@ -126,6 +126,9 @@ options:
       cjk:
         description: Chinese, Japanese and Korean character search.
         type: bool
+notes:
+  - C(docs/settings.md) in the collection lists every setting of the Protocol tab, the option that sets it and
+    what changes on the host.
 seealso:
   - module: mailroom.server.settings_info
   - module: mailroom.server.smtp
@@ -133,8 +136,10 @@ seealso:
   - module: mailroom.server.network_interface
   - module: mailroom.server.tls_profile
   - module: mailroom.server.full_text_search
+  - module: mailroom.server.client
 requirements:
-  - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles.
+  - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles; for the
+    O(full_text_search) section also the C(mailroom.server.search) role
 author:
   - mailroom.server developers (@mailroom)
 '''

@@ -33,10 +33,16 @@ options:
       - Whether users may choose their sender display name.
       - Left out, the current setting stays (on a host never set, V(true)).
     type: bool
+notes:
+  - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", says what the setting
+    changes on the host; C(docs/submission-policy.md) how the milter rewrites the sender name.
 seealso:
   - module: mailroom.server.client
+  - module: mailroom.server.client_info
+  - module: mailroom.server.mail_encryption
 requirements:
-  - The C(mailroom.server.webmail) role applied on the host.
+  - The C(mailroom.server.webmail) role applied on the host, and the C(mailroom.server.mta) role, whose
+    submission policy milter enforces the setting for every mail client
 author:
   - mailroom.server developers (@mailroom)
 '''

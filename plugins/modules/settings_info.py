@@ -32,11 +32,15 @@ attributes:
     description: Changes nothing, so there is no diff.
     support: none
 options: {}
+notes:
+  - C(docs/settings.md) in the collection describes every setting returned and where it lives on the host.
 seealso:
   - module: mailroom.server.protocol
+  - module: mailroom.server.client
   - module: mailroom.server.client_info
 requirements:
-  - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles.
+  - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles; the Client tab
+    is read only where the C(mailroom.server.webmail) role is applied
 author:
   - mailroom.server developers (@mailroom)
 '''

@@ -102,6 +102,19 @@ options:
       - Moving directory mail back into system accounts is refused.
     type: bool
     default: false
+notes:
+  - C(docs/settings.md) in the collection lists every setting of the Protocol tab, the option that sets it and
+    what changes on the host; C(docs/accounts.md) describes the account types and moving mail between them.
+seealso:
+  - module: mailroom.server.protocol
+  - module: mailroom.server.settings_info
+  - module: mailroom.server.imap_pop3
+  - module: mailroom.server.network_interface
+  - module: mailroom.server.tls_profile
+  - module: mailroom.server.postfix_config
+requirements:
+  - The C(mailroom.server.mta) and C(mailroom.server.imap) roles applied on the host (Postfix, and Dovecot,
+    which the account type also changes; both roles install the LDAP support the directory account types use)
 author:
   - mailroom.server developers (@mailroom)
 '''

@@ -29,6 +29,17 @@ options:
     type: str
     required: true
     choices: [modern, intermediate]
+notes:
+  - C(docs/settings.md) in the collection, section "TLS profiles", compares the two profiles and says which
+    clients cannot connect with each.
+seealso:
+  - module: mailroom.server.protocol
+  - module: mailroom.server.settings_info
+  - module: mailroom.server.smtp
+  - module: mailroom.server.imap_pop3
+requirements:
+  - The C(mailroom.server.mta) and C(mailroom.server.imap) roles applied on the host (Postfix and Dovecot);
+    the certificate is the C(mailroom.server.tls) role's
 author:
   - mailroom.server developers (@mailroom)
 '''
