@@ -275,6 +275,7 @@ def main(argv=None):
         except (WebmailError, PlaywrightError) as exc:
             answer, status = {'error': '%s: %s' % (type(exc).__name__, exc)}, 1
     answer['screenshots'] = webmail.screenshots
+    answer['screenshot_errors'] = webmail.screenshot_errors
     json.dump(answer, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write('\n')
     return status

@@ -24,6 +24,8 @@ CHROMIUM = os.environ.get('MAILROOM_CHROMIUM', '/usr/bin/chromium')
 # A desktop window: Elastic shows folders, list and preview side by side, and the sidebar logo.
 VIEWPORT = {'width': 1280, 'height': 800}
 TIMEOUT_MS = 30000
+# Tries of one screenshot, a second apart (see Webmail.screenshot).
+SCREENSHOT_ATTEMPTS = 3
 # Roundcube's messages of failure, in the corner of every page.
 ERRORS = '#messagestack div.error, #messagestack div.warning'
 
@@ -106,6 +108,7 @@ class Webmail:
         self.taking_screenshots = screenshots
         self.chromium = chromium
         self.screenshots = []
+        self.screenshot_errors = []
         self._playwright = None
         self._browser = None
 
@@ -129,10 +132,23 @@ class Webmail:
             self._playwright.stop()
 
     def screenshot(self, page, user, step):
+        """A screenshot of the step, or None. Screenshots are evidence, not the check: Chromium
+        sometimes cannot capture a page that is busy (a dialog closing, a frame navigating) under
+        load, so a capture is tried again and a lasting failure is listed, never raised."""
         if not self.taking_screenshots:
             return None
+        from playwright.sync_api import Error as PlaywrightError
         path = os.path.join(self.artifacts, step_file_name(self.label, len(self.screenshots) + 1, user, step))
-        page.screenshot(path=path)
+        for attempt in range(SCREENSHOT_ATTEMPTS):
+            try:
+                page.screenshot(path=path)
+            except PlaywrightError as exc:
+                if attempt == SCREENSHOT_ATTEMPTS - 1:
+                    self.screenshot_errors.append('%s: %s' % (os.path.basename(path), str(exc).splitlines()[0]))
+                    return None
+                time.sleep(1)
+            else:
+                break
         self.screenshots.append(path)
         return path
 

@@ -56,3 +56,38 @@ def test_screenshots_sort_by_check_then_step():
         'roundtrip-03-alice-open-message.png'
     names = [webmail.step_file_name('logo', number, 'bob', 'x') for number in (2, 10, 1)]
     assert sorted(names) == [names[2], names[0], names[1]]
+
+
+class FlakyPage:
+    """A page whose first `failures` screenshots fail as Chromium's do when a page is busy."""
+
+    def __init__(self, failures):
+        self.failures = failures
+        self.taken = []
+
+    def screenshot(self, path):
+        from playwright.sync_api import Error as PlaywrightError
+        if self.failures:
+            self.failures -= 1
+            raise PlaywrightError('Protocol error (Page.captureScreenshot): Unable to capture screenshot\ncall log')
+        self.taken.append(path)
+
+
+@pytest.mark.parametrize('failures', [0, webmail.SCREENSHOT_ATTEMPTS - 1])
+def test_a_busy_page_is_captured_on_a_later_try(tmp_path, monkeypatch, failures):
+    monkeypatch.setattr(webmail.time, 'sleep', lambda seconds: None)
+    browser = webmail.Webmail('https://mail.example.test', str(tmp_path), label='roundtrip')
+    page = FlakyPage(failures)
+    path = browser.screenshot(page, 'alice', 'compose')
+    assert page.taken == [path]
+    assert browser.screenshots == [path]
+    assert browser.screenshot_errors == []
+
+
+def test_a_screenshot_that_keeps_failing_is_listed_not_raised(tmp_path, monkeypatch):
+    monkeypatch.setattr(webmail.time, 'sleep', lambda seconds: None)
+    browser = webmail.Webmail('https://mail.example.test', str(tmp_path), label='roundtrip')
+    assert browser.screenshot(FlakyPage(webmail.SCREENSHOT_ATTEMPTS), 'alice', 'compose') is None
+    assert browser.screenshots == []
+    assert browser.screenshot_errors == [
+        'roundtrip-01-alice-compose.png: Protocol error (Page.captureScreenshot): Unable to capture screenshot']
