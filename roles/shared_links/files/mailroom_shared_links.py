@@ -1,0 +1,842 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailroom.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared links for large attachments (mailroom.server shared_links role): the streaming MIME
+rewriter the submission milter calls.
+
+    storage = DirectoryStorage(os.path.join(home, 'MailAttachments'), url_for, lifetime_days=30)
+    with open(spooled_message, 'rb') as source, tempfile.TemporaryFile() as destination:
+        result = rewrite_message(source, destination, limit=10 * 1024 * 1024, storage=storage)
+        if result.changed:
+            destination.seek(result.body_offset)
+            ...  # replacebody() with the rest of `destination`; the headers are unchanged
+        elif result.reason in (SIGNED, ENCRYPTED, INLINE_PGP):
+            ...  # add a header saying why the message passed as it was
+
+`source` holds the whole message (headers and body, CRLF or LF line ends) and must be seekable:
+the raw bytes of an attachment that stays are copied from it again at the end of the part rather
+than held anywhere. `destination` must be seekable too: when the message turns out not to be
+changeable half-way (inline PGP armour after a converted attachment), it is rewritten with a copy
+of the source. Either way, unless `result.changed`, `destination` holds the source byte for byte.
+
+What is converted: a leaf part of a multipart message that is an attachment (Content-Disposition
+attachment, or a non-text part with a file name) in base64, quoted-printable, 7bit, 8bit or binary,
+whose decoded content is larger than `limit` bytes. It is decoded into a file of `storage` as it
+streams and replaced in place by a multipart/alternative part (text/plain and text/html, UTF-8,
+quoted-printable) naming the file, its size, the link's expiry and the link. Every other byte of
+the message - headers, other parts, preambles, epilogues, boundary lines - stays as it was.
+
+What is never converted: signed or encrypted mail (multipart/signed, multipart/encrypted,
+application/pkcs7-mime, PGP/S-MIME signature or encrypted parts, or PGP armour at the start of a
+line in a text part); a message that is not multipart (replacing its only part would change the
+message's own headers); a message nested deeper than MAX_DEPTH multiparts or with a header block
+over MAX_HEADER_BYTES (its structure cannot be read safely). After MAX_PARTS parts the rest of
+the message is still read (for signatures) but no longer converted.
+
+Memory stays flat whatever the size: the message is read in READ_SIZE blocks; only a line that
+may be a boundary (it starts with "--") is held whole, up to MAX_BOUNDARY_LINE bytes, and a part's
+header block up to MAX_HEADER_BYTES; content is decoded block by block.
+
+Storage is any object with ``create(file_name)`` returning a pending file: ``file_id``, ``url``
+and ``expires`` (seconds since the epoch, or None for no expiry) known at once, then ``write(data)``,
+``finish()`` (the part is complete: close it), ``commit()`` (the message is done: make the file
+visible) and ``discard()`` (remove it, in any state). DirectoryStorage is the one the milter uses.
+Errors of the storage (a full disk) raise StorageError after every file of the message is
+discarded: the milter answers with a temporary error and the message is not lost.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import binascii
+import email.errors
+import email.header
+import email.parser
+import email.policy
+import hashlib
+import html
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import unicodedata
+
+READ_SIZE = 256 * 1024
+MAX_BOUNDARY_LINE = 1024        # RFC 2046: 70 characters of boundary, "--" twice, and padding
+MAX_HEADER_BYTES = 64 * 1024    # a part's whole header block
+MAX_DEPTH = 32                  # nested multiparts
+MAX_PARTS = 1000                # parts considered for conversion
+DECODED_IN_MEMORY = 256 * 1024  # decoded bytes of an attachment kept in memory before its size is known
+QP_MAX_LINE = 4096              # a longer quoted-printable line is decoded in pieces
+FILE_NAME_MAX_BYTES = 200       # room for the storage directory's own temporary names
+DEFAULT_FILE_NAME = 'attachment'
+
+# why a message passed unchanged (RewriteResult.reason)
+SIGNED = 'signed'
+ENCRYPTED = 'encrypted'
+INLINE_PGP = 'inline-pgp'
+NOT_MULTIPART = 'not-multipart'
+TOO_DEEP = 'too-deep'
+OVERSIZED_HEADER = 'oversized-header'
+NOTHING_TO_CONVERT = 'nothing-to-convert'
+
+SIGNED_TYPES = ('multipart/signed', 'application/pgp-signature', 'application/pkcs7-signature',
+                'application/x-pkcs7-signature')
+ENCRYPTED_TYPES = ('multipart/encrypted', 'application/pgp-encrypted')
+PKCS7_MIME_TYPES = ('application/pkcs7-mime', 'application/x-pkcs7-mime')
+DECODABLE = ('base64', 'quoted-printable', '7bit', '8bit', 'binary')
+PGP_ARMOUR = (b'-----BEGIN PGP MESSAGE', b'-----BEGIN PGP SIGNED MESSAGE')
+# decoded text kept between blocks so that armour cut in two is still found
+ARMOUR_WINDOW = 64
+BASE64_ALPHABET = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+BLANKS = b' \t\r\n'
+
+
+class StorageError(Exception):
+    """The storage failed (a full disk): the message must wait, nothing of it was kept."""
+
+
+class _Unchanged(Exception):
+    """The message must pass as it is, for the reason given."""
+
+    def __init__(self, reason, detail):
+        super(_Unchanged, self).__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class ConvertedAttachment(object):
+    """One attachment replaced by a link."""
+
+    def __init__(self, file_name, size, sha256, stored):
+        self.file_name = file_name
+        self.size = size
+        self.sha256 = sha256
+        self.file_id = stored.file_id
+        self.url = stored.url
+        self.expires = stored.expires
+
+    def __repr__(self):
+        return 'ConvertedAttachment(%r, %d bytes, %s)' % (self.file_name, self.size, self.file_id)
+
+
+class RewriteResult(object):
+    """What rewrite_message did: `converted` attachments, or `reason` (one of the constants above)
+    and `detail` (a sentence) for a message that passed unchanged; `notes` for parts left as they
+    were (invalid encoding, the part limit); `body_offset`: where the body starts in the output."""
+
+    def __init__(self):
+        self.converted = []
+        self.reason = None
+        self.detail = None
+        self.notes = []
+        self.body_offset = 0
+
+    @property
+    def changed(self):
+        return bool(self.converted) and self.reason is None
+
+
+# ---------------------------------------------------------------------------------------------
+# File names
+
+
+def _decode_encoded_words(name):
+    """RFC 2047 encoded words in a file name (clients put them in quoted filename parameters)."""
+    if '=?' not in name:
+        return name
+    try:
+        return str(email.header.make_header(email.header.decode_header(name)))
+    except (email.errors.HeaderParseError, LookupError, UnicodeError, ValueError):
+        return name
+
+
+def safe_file_name(name):
+    """`name` as one safe path component: its last /- or \\-separated segment, control and format
+    characters dropped, no leading dots or blanks, at most FILE_NAME_MAX_BYTES of UTF-8 (the
+    extension kept), DEFAULT_FILE_NAME when nothing is left."""
+    name = unicodedata.normalize('NFC', name or '')
+    name = name.replace('\\', '/').rsplit('/', 1)[-1]
+    name = ' '.join(name.split())
+    name = ''.join(char for char in name
+                   if unicodedata.category(char) not in ('Cc', 'Cf', 'Cs', 'Zl', 'Zp'))
+    name = name.lstrip('. ').rstrip(' ')
+    if len(name.encode('utf-8')) > FILE_NAME_MAX_BYTES:
+        stem, dot, extension = name.rpartition('.')
+        if not dot or len(extension) > 16:
+            stem, extension = name, ''
+        room = FILE_NAME_MAX_BYTES - len(extension.encode('utf-8')) - len(dot)
+        stem = stem.encode('utf-8')[:room].decode('utf-8', 'ignore')
+        name = stem + dot + extension
+    return name if name not in ('', '.', '..') else DEFAULT_FILE_NAME
+
+
+def _part_file_name(headers):
+    """The file name a part's headers give (RFC 2231 and 2047 decoded), or None."""
+    name = headers.get_filename()
+    return None if name is None else _decode_encoded_words(name)
+
+
+def _parse_fields(raw):
+    """The fields of a raw header block, and the charset its 8-bit bytes were read in (UTF-8, as
+    clients send raw names, else Latin-1 which reads any byte)."""
+    try:
+        text, charset = raw.decode('utf-8'), 'utf-8'
+    except UnicodeDecodeError:
+        text, charset = raw.decode('latin-1'), 'latin-1'
+    return email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text), charset
+
+
+def _boundary(headers, charset):
+    """The boundary of a multipart's fields as bytes, or None."""
+    boundary = headers.get_boundary()
+    return boundary.encode(charset) if boundary else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage
+
+
+class StoredFile(object):
+    """A file of DirectoryStorage: <directory>/<id>/.incoming while written, <id>/<name> once
+    committed (a web server never serves a file still being written)."""
+
+    def __init__(self, storage, file_id, file_name, url, expires):
+        self.storage = storage
+        self.file_id = file_id
+        self.file_name = file_name
+        self.url = url
+        self.expires = expires
+        self.folder = os.path.join(storage.directory, file_id)
+        self.incoming = os.path.join(self.folder, '.incoming')
+        self.stream = None
+
+    def open(self):
+        os.mkdir(self.folder, self.storage.directory_mode)
+        self.storage.give(self.folder)
+        descriptor = os.open(self.incoming, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                             self.storage.file_mode)
+        self.storage.give(descriptor)
+        self.stream = os.fdopen(descriptor, 'wb')
+
+    def write(self, data):
+        self.stream.write(data)
+
+    def finish(self):
+        stream, self.stream = self.stream, None
+        stream.flush()
+        os.fsync(stream.fileno())
+        stream.close()
+
+    def commit(self):
+        os.rename(self.incoming, os.path.join(self.folder, self.file_name))
+
+    def discard(self):
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class DirectoryStorage(object):
+    """Attachments stored as <directory>/<random id>/<file name> (the milter gives the sender's
+    ~/MailAttachments). `url_for(file_id, file_name, expires)` makes the link (the milter's signs
+    it); `expires` is `lifetime_days` from now in seconds since the epoch, None for 0 days.
+    `owner` (uid, gid) is given every directory and file made, when the milter writes as root."""
+
+    def __init__(self, directory, url_for, lifetime_days=30, owner=None, file_mode=0o640,
+                 directory_mode=0o750, clock=time.time):
+        self.directory = directory
+        self.url_for = url_for
+        self.lifetime_days = lifetime_days
+        self.owner = owner
+        self.file_mode = file_mode
+        self.directory_mode = directory_mode
+        self.clock = clock
+
+    def give(self, path_or_descriptor):
+        if self.owner is None:
+            return
+        if isinstance(path_or_descriptor, int):
+            os.fchown(path_or_descriptor, *self.owner)
+        else:
+            os.chown(path_or_descriptor, *self.owner, follow_symlinks=False)
+
+    def create(self, file_name):
+        if file_name != safe_file_name(file_name):
+            raise ValueError('not a safe file name: %r' % file_name)
+        if not os.path.isdir(self.directory):
+            os.mkdir(self.directory, self.directory_mode)
+            self.give(self.directory)
+        # 128 random bits: the link cannot be guessed
+        file_id = secrets.token_hex(16)
+        expires = None
+        if self.lifetime_days:
+            expires = int(self.clock()) + self.lifetime_days * 86400
+        stored = StoredFile(self, file_id, file_name, self.url_for(file_id, file_name, expires), expires)
+        stored.open()
+        return stored
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+
+
+class _Base64Decoder(object):
+    """Base64 decoded block by block; `failed` on anything but the alphabet, blanks and final
+    padding (such a part is left as it is)."""
+
+    def __init__(self, sink):
+        self.sink = sink
+        self.carry = b''
+        self.padded = False
+        self.failed = False
+
+    def feed(self, data):
+        if self.failed:
+            return
+        data = bytes(data).translate(None, BLANKS)
+        if not data:
+            return
+        padding = data.find(b'=')
+        if self.padded or padding >= 0:
+            if self.padded and padding != 0 or data[max(padding, 0):].strip(b'='):
+                self.failed = True      # data after the padding
+                return
+            self.padded = True
+            data = data[:padding]
+        if data.translate(None, BASE64_ALPHABET):
+            self.failed = True
+            return
+        data = self.carry + data
+        usable = len(data) - len(data) % 4
+        self.carry = data[usable:]
+        if usable:
+            self.sink(binascii.a2b_base64(data[:usable]))
+
+    def close(self):
+        if self.failed or not self.carry:
+            return
+        if len(self.carry) == 1:
+            self.failed = True      # 6 bits cannot be a byte
+            return
+        self.sink(binascii.a2b_base64(self.carry + b'=' * (-len(self.carry) % 4)))
+
+
+class _QuotedPrintableDecoder(object):
+    """Quoted-printable decoded line by line (soft line breaks join them); a line longer than
+    QP_MAX_LINE in pieces, never cutting an escape."""
+
+    failed = False
+
+    def __init__(self, sink):
+        self.sink = sink
+        self.carry = b''
+
+    def feed(self, data):
+        data = self.carry + bytes(data)
+        cut = data.rfind(b'\n') + 1
+        if not cut:
+            if len(data) <= QP_MAX_LINE:
+                self.carry = data
+                return
+            escape = data.find(b'=', len(data) - 2)
+            cut = escape if escape >= 0 else len(data)
+        self.carry = data[cut:]
+        self.sink(binascii.a2b_qp(data[:cut]))
+
+    def close(self):
+        if self.carry:
+            self.sink(binascii.a2b_qp(self.carry))
+
+
+class _IdentityDecoder(object):
+    failed = False
+
+    def __init__(self, sink):
+        self.feed = sink
+
+    def close(self):
+        pass
+
+
+DECODERS = {'base64': _Base64Decoder, 'quoted-printable': _QuotedPrintableDecoder}
+
+
+class _WithoutFinalLineEnd(object):
+    """Content fed to `decoder` less its last line end, which belongs to the next boundary
+    (RFC 2046), so held back until more content follows."""
+
+    def __init__(self, decoder):
+        self.decoder = decoder
+        self.held = b''
+
+    def feed(self, data):
+        data = self.held + bytes(data)
+        if data.endswith(b'\r\n'):
+            self.held = b'\r\n'
+        elif data.endswith(b'\n') or data.endswith(b'\r'):
+            self.held = data[-1:]
+        else:
+            self.held = b''
+        if self.held:
+            data = data[:-len(self.held)]
+        if data:
+            self.decoder.feed(data)
+
+    @property
+    def failed(self):
+        return self.decoder.failed
+
+    def close(self):
+        self.decoder.close()
+
+
+class _ArmourScanner(object):
+    """Finds PGP armour at the start of a line (after blanks) in decoded text fed in blocks."""
+
+    def __init__(self):
+        self.tail = b'\n'       # the text starts at a line start
+        self.found = False
+
+    def feed(self, data):
+        if self.found:
+            return
+        text = self.tail + data
+        for marker in PGP_ARMOUR:
+            index = text.find(marker)
+            while index >= 0:
+                start = text.rfind(b'\n', 0, index) + 1
+                if start and not text[start:index].strip(b' \t'):
+                    self.found = True
+                    return
+                index = text.find(marker, index + 1)
+        self.tail = text[-ARMOUR_WINDOW:]
+
+
+class _DecodedAttachment(object):
+    """An attachment's decoded content: in memory, then a temporary file, until it is larger than
+    `limit`; from then on a file of the storage (the part will be converted)."""
+
+    def __init__(self, file_name, limit, storage, workdir, pending):
+        self.file_name = file_name
+        self.limit = limit
+        self.storage = storage
+        self.pending = pending          # the rewriter's list of files to commit or discard
+        self.spool = tempfile.SpooledTemporaryFile(max_size=DECODED_IN_MEMORY, dir=workdir)
+        self.stored = None
+        self.size = 0
+        self.digest = hashlib.sha256()
+
+    def write(self, data):
+        self.size += len(data)
+        self.digest.update(data)
+        try:
+            if self.stored is not None:
+                self.stored.write(data)
+                return
+            self.spool.write(data)
+            if self.size > self.limit:
+                self.stored = self.storage.create(self.file_name)
+                self.pending.append(self.stored)
+                self.spool.seek(0)
+                shutil.copyfileobj(self.spool, self.stored)
+                self.spool.close()
+        except OSError as exc:
+            raise StorageError('storing %r: %s' % (self.file_name, exc))
+
+    def finish(self):
+        """The stored file, complete, or None when the attachment stays in the message."""
+        self.spool.close()
+        if self.stored is not None:
+            try:
+                self.stored.finish()
+            except OSError as exc:
+                raise StorageError('storing %r: %s' % (self.file_name, exc))
+        return self.stored
+
+    def discard(self):
+        self.spool.close()
+        if self.stored is not None:
+            self.pending.remove(self.stored)
+            self.stored.discard()
+            self.stored = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The replacement part
+
+
+def human_size(size):
+    if size < 1024:
+        return '%d bytes' % size
+    scaled, unit = size / 1024.0, 'KB'
+    for larger in ('MB', 'GB'):
+        if scaled < 1024:
+            break
+        scaled, unit = scaled / 1024.0, larger
+    return '%.1f %s' % (scaled, unit)
+
+
+def replacement_part(converted, line_end):
+    """The multipart/alternative part that takes a converted attachment's place, with `line_end`
+    (the message's own) after every line, the last included."""
+    size = '%s (%d bytes)' % (human_size(converted.size), converted.size)
+    if converted.expires is None:
+        expiry = 'never'
+    else:
+        expiry = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(converted.expires))
+    plain = ('The attachment "%s" was too large to send and is shared by a link instead.\n\n'
+             'File:    %s\nSize:    %s\nExpires: %s\nLink:    %s\n'
+             % (converted.file_name, converted.file_name, size, expiry, converted.url))
+    rich = ('<!DOCTYPE html>\n<html><body>\n<p>The attachment <strong>%s</strong> was too large to '
+            'send and is shared by a link instead.</p>\n<table>\n'
+            '<tr><td>File</td><td><a href="%s">%s</a></td></tr>\n'
+            '<tr><td>Size</td><td>%s</td></tr>\n<tr><td>Expires</td><td>%s</td></tr>\n'
+            '</table>\n<p><a href="%s">Download %s</a></p>\n</body></html>\n'
+            % (html.escape(converted.file_name), html.escape(converted.url, quote=True),
+               html.escape(converted.file_name), html.escape(size), html.escape(expiry),
+               html.escape(converted.url, quote=True), html.escape(converted.file_name)))
+    # "=_" never occurs in quoted-printable text: the boundary cannot collide with the content
+    boundary = '=_mailroom_link_%s' % secrets.token_hex(12)
+    lines = ['Content-Type: multipart/alternative; boundary="%s"' % boundary,
+             'Content-Disposition: inline', '']
+    for subtype, text in (('plain', plain), ('html', rich)):
+        encoded = binascii.b2a_qp(text.encode('utf-8'), istext=True).decode('ascii')
+        lines.extend(['--' + boundary, 'Content-Type: text/%s; charset=utf-8' % subtype,
+                      'Content-Transfer-Encoding: quoted-printable', ''])
+        lines.extend(encoded.rstrip('\n').split('\n'))
+    lines.extend(['--%s--' % boundary, ''])
+    return line_end.join(lines).encode('ascii')
+
+
+# ---------------------------------------------------------------------------------------------
+# The message, read as a stream
+
+
+class _Reader(object):
+    """The source in READ_SIZE blocks: lines cut after a limit, or content up to the next line
+    that starts with "--"."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.buffer = bytearray()
+        self.position = 0               # the next unread byte in buffer
+        self.offset = stream.tell()     # where buffer[0] is in the stream
+        self.at_end = False
+
+    def tell(self):
+        return self.offset + self.position
+
+    def fill(self):
+        """More of the stream into the buffer; False at its end. Shifts buffer indices by
+        `position`: callers keep positions relative to it."""
+        if self.at_end:
+            return False
+        if self.position:
+            del self.buffer[:self.position]
+            self.offset += self.position
+            self.position = 0
+        data = self.stream.read(READ_SIZE)
+        if not data:
+            self.at_end = True
+            return False
+        self.buffer += data
+        return True
+
+    def take(self, length):
+        data = bytes(self.buffer[self.position:self.position + length])
+        self.position += length
+        return data
+
+    def line(self, limit):
+        """The next line with its line end, or its first `limit` bytes; b'' at the end."""
+        searched = 0    # relative to position
+        while True:
+            newline = self.buffer.find(b'\n', self.position + searched, self.position + limit)
+            if newline >= 0:
+                return self.take(newline + 1 - self.position)
+            available = len(self.buffer) - self.position
+            if available >= limit:
+                return self.take(limit)
+            searched = available
+            if not self.fill():
+                return self.take(available)
+
+    def content(self, at_line_start):
+        """(content, ends at a line start) up to the next line starting with "--" or the end of
+        what was read; (b'', True) when such a line is next; None at the end of the stream."""
+        while len(self.buffer) - self.position < 2:
+            if not self.fill():
+                if self.position == len(self.buffer):
+                    return None
+                break
+        if at_line_start and self.buffer.startswith(b'--', self.position):
+            return b'', True
+        dashes = self.buffer.find(b'\n--', self.position)
+        if dashes >= 0:
+            return self.take(dashes + 1 - self.position), True
+        end = len(self.buffer)
+        # a final "\n" or "\n-" may begin a "--" line: its line start is kept for the next call
+        newline = self.buffer.rfind(b'\n', max(self.position, end - 2))
+        if newline >= 0 and not self.at_end:
+            end = newline + 1
+        data = self.take(end - self.position)
+        return data, data.endswith(b'\n')
+
+
+class _Leaf(object):
+    """The content of a leaf part (or a preamble or epilogue): written out as it comes, or held
+    (a candidate attachment) until its end says whether it is converted."""
+
+    def __init__(self, headers=b'', file_name=None, decoder=None, scanner=None, attachment=None):
+        self.headers = headers          # the part's raw header block, for a candidate
+        self.file_name = file_name
+        self.decoder = decoder
+        self.scanner = scanner
+        self.attachment = attachment    # _DecodedAttachment of a candidate, else None
+        self.start = None               # source offsets of a candidate's content
+        self.end = None
+
+
+class _Rewriter(object):
+
+    def __init__(self, source, destination, limit, storage, workdir, max_parts, max_depth):
+        self.source = source
+        self.reader = _Reader(source)
+        self.destination = destination
+        self.limit = limit
+        self.storage = storage
+        self.workdir = workdir
+        self.max_parts = max_parts
+        self.max_depth = max_depth
+        self.result = RewriteResult()
+        self.boundaries = []            # open multiparts' boundaries, innermost last
+        self.parts = 0
+        self.pending = []               # stored files, committed when the whole message is done
+        self.line_end = b'\r\n'
+        self.cut_boundary_line = None   # the boundary line that cut a header block short
+
+    def run(self):
+        source_start, destination_start = self.source.tell(), self.destination.tell()
+        try:
+            self._message()
+        except _Unchanged as unchanged:
+            self._discard()
+            self.result.converted = []
+            self.result.reason, self.result.detail = unchanged.reason, unchanged.detail
+            self.source.seek(source_start)
+            self.destination.seek(destination_start)
+            self.destination.truncate()
+            shutil.copyfileobj(self.source, self.destination)
+            return self.result
+        except BaseException:
+            self._discard()
+            raise
+        try:
+            for stored in self.pending:
+                stored.commit()
+        except OSError as exc:
+            self._discard()
+            raise StorageError('storing attachments: %s' % exc)
+        if not self.result.converted:
+            self.result.reason = NOTHING_TO_CONVERT
+            self.result.detail = 'no attachment larger than %d bytes' % self.limit
+        return self.result
+
+    def _discard(self):
+        for stored in self.pending:
+            stored.discard()
+        self.pending = []
+
+    # headers ---------------------------------------------------------------------------------
+
+    def _header_block(self):
+        """(raw header block, (its fields, charset), None) or (raw header block, None, the boundary
+        line that cut it short)."""
+        lines, size = [], 0
+        while True:
+            line = self.reader.line(MAX_HEADER_BYTES + 1)
+            if not line:
+                break
+            if line.startswith(b'--') and self.boundaries and self._boundary_depth(line) is not None:
+                return b''.join(lines), None, line
+            lines.append(line)
+            size += len(line)
+            if size > MAX_HEADER_BYTES:
+                raise _Unchanged(OVERSIZED_HEADER, 'a header block is larger than %d bytes' % MAX_HEADER_BYTES)
+            if line in (b'\r\n', b'\n'):
+                break
+        raw = b''.join(lines)
+        return raw, _parse_fields(raw), None
+
+    @staticmethod
+    def _refuse_signed_or_encrypted(headers, mime_type):
+        if mime_type in SIGNED_TYPES:
+            raise _Unchanged(SIGNED, 'the message is signed (%s)' % mime_type)
+        if mime_type in ENCRYPTED_TYPES:
+            raise _Unchanged(ENCRYPTED, 'the message is encrypted (%s)' % mime_type)
+        if mime_type in PKCS7_MIME_TYPES:
+            if str(headers.get_param('smime-type', '')).lower() == 'signed-data':
+                raise _Unchanged(SIGNED, 'the message is signed (%s)' % mime_type)
+            raise _Unchanged(ENCRYPTED, 'the message is encrypted (%s)' % mime_type)
+
+    # the message -----------------------------------------------------------------------------
+
+    def _message(self):
+        raw, (headers, charset), _boundary_line = self._header_block()
+        self.destination.write(raw)
+        if raw.endswith(b'\n') and not raw.endswith(b'\r\n'):
+            self.line_end = b'\n'
+        self.result.body_offset = self.destination.tell()
+        mime_type = headers.get_content_type()
+        self._refuse_signed_or_encrypted(headers, mime_type)
+        boundary = _boundary(headers, charset)
+        if not mime_type.startswith('multipart/') or not boundary:
+            raise _Unchanged(NOT_MULTIPART, 'the message is not multipart')
+        self.boundaries.append(boundary)
+        leaf = _Leaf()      # the preamble
+        while True:
+            boundary_line = self._content(leaf)
+            self._end_leaf(leaf)
+            if boundary_line is None:
+                return
+            leaf = self._after_boundary(boundary_line)
+            while leaf is None:     # a part whose header block a boundary cut short
+                leaf = self._after_boundary(self.cut_boundary_line)
+
+    def _boundary_depth(self, line):
+        """(depth, closes) of the open multipart whose boundary `line` is, or None."""
+        if len(line) > MAX_BOUNDARY_LINE:
+            return None
+        text = line.rstrip(BLANKS)
+        for depth in range(len(self.boundaries) - 1, -1, -1):
+            delimiter = b'--' + self.boundaries[depth]
+            if text == delimiter:
+                return depth, False
+            if text == delimiter + b'--':
+                return depth, True
+        return None
+
+    def _after_boundary(self, line):
+        """Writes a boundary line and reads the next part's headers: its leaf, or None with
+        `cut_boundary_line` set when another boundary line cut the headers short."""
+        depth, closes = self._boundary_depth(line)
+        self.destination.write(line)
+        # a boundary of an outer multipart also ends the inner ones (their closing lines missing)
+        del self.boundaries[depth + (0 if closes else 1):]
+        if closes:
+            return _Leaf()      # the epilogue
+        self.parts += 1
+        raw, fields, cut_by = self._header_block()
+        if cut_by is not None:
+            self.destination.write(raw)
+            self.cut_boundary_line = cut_by
+            return None
+        headers, charset = fields
+        mime_type = headers.get_content_type()
+        self._refuse_signed_or_encrypted(headers, mime_type)
+        boundary = _boundary(headers, charset)
+        if mime_type.startswith('multipart/') and boundary:
+            if len(self.boundaries) >= self.max_depth:
+                raise _Unchanged(TOO_DEEP, 'multiparts are nested more than %d deep' % self.max_depth)
+            self.destination.write(raw)
+            self.boundaries.append(boundary)
+            return _Leaf()      # the preamble
+        return self._leaf(raw, headers, mime_type)
+
+    def _leaf(self, raw, headers, mime_type):
+        encoding = str(headers.get('content-transfer-encoding', '7bit')).strip().lower()
+        file_name = _part_file_name(headers)
+        is_attachment = headers.get_content_disposition() == 'attachment' or \
+            (file_name is not None and not mime_type.startswith('text/'))
+        scanner = _ArmourScanner() if mime_type.startswith('text/') else None
+        candidate = is_attachment and encoding in DECODABLE and mime_type != 'message/partial'
+        if candidate and self.parts > self.max_parts:
+            candidate = False
+            if self.parts == self.max_parts + 1:
+                self.result.notes.append('more than %d parts: the rest is not converted' % self.max_parts)
+        if not candidate:
+            self.destination.write(raw)
+            decoder = None
+            if scanner is not None:
+                decoder = _WithoutFinalLineEnd(DECODERS.get(encoding, _IdentityDecoder)(scanner.feed))
+            return _Leaf(decoder=decoder, scanner=scanner)
+        file_name = safe_file_name(file_name or DEFAULT_FILE_NAME)
+        attachment = _DecodedAttachment(file_name, self.limit, self.storage, self.workdir, self.pending)
+        if scanner is None:
+            sink = attachment.write
+        else:
+            def sink(data):
+                scanner.feed(data)
+                attachment.write(data)
+        decoder = _WithoutFinalLineEnd(DECODERS.get(encoding, _IdentityDecoder)(sink))
+        leaf = _Leaf(raw, file_name, decoder, scanner, attachment)
+        leaf.start = self.reader.tell()
+        return leaf
+
+    def _content(self, leaf):
+        """Streams a leaf's content; returns the boundary line that ends it, None at the end."""
+        at_line_start = True
+        while True:
+            leaf.end = self.reader.tell()
+            piece = self.reader.content(at_line_start)
+            if piece is None:
+                return None
+            data, at_line_start = piece
+            if not data:
+                line = self.reader.line(MAX_BOUNDARY_LINE + 1)
+                if self._boundary_depth(line) is not None:
+                    return line
+                data, at_line_start = line, line.endswith(b'\n')
+            if leaf.attachment is None:
+                self.destination.write(data)
+            if leaf.decoder is not None and not leaf.decoder.failed:
+                leaf.decoder.feed(data)
+            if leaf.scanner is not None and leaf.scanner.found:
+                raise _Unchanged(INLINE_PGP, 'a text part holds PGP armour (inline PGP)')
+
+    def _end_leaf(self, leaf):
+        if leaf.decoder is not None:
+            leaf.decoder.close()
+        if leaf.scanner is not None and leaf.scanner.found:
+            raise _Unchanged(INLINE_PGP, 'a text part holds PGP armour (inline PGP)')
+        attachment = leaf.attachment
+        if attachment is None:
+            return
+        if leaf.decoder.failed:
+            attachment.discard()
+            self.result.notes.append('%s: its encoding is invalid, left as it is' % leaf.file_name)
+        stored = attachment.finish()
+        if stored is None:
+            self._copy_source(leaf.headers, leaf.start, leaf.end)
+            return
+        converted = ConvertedAttachment(leaf.file_name, attachment.size, attachment.digest.hexdigest(), stored)
+        self.result.converted.append(converted)
+        self.destination.write(replacement_part(converted, self.line_end.decode('ascii')))
+
+    def _copy_source(self, headers, start, end):
+        """Writes a part as it was: its header block, then its content read again from the source."""
+        self.destination.write(headers)
+        resume = self.source.tell()
+        self.source.seek(start)
+        remaining = end - start
+        while remaining:
+            data = self.source.read(min(READ_SIZE, remaining))
+            if not data:
+                raise OSError('the message became shorter while it was read')
+            self.destination.write(data)
+            remaining -= len(data)
+        self.source.seek(resume)
+
+
+def rewrite_message(source, destination, limit, storage, workdir=None, max_parts=MAX_PARTS,
+                    max_depth=MAX_DEPTH):
+    """Copies the message in `source` to `destination`, its attachments decoded larger than
+    `limit` bytes stored in `storage` and replaced by links; returns a RewriteResult. Raises
+    StorageError when the storage fails (nothing of the message is then kept in it). `workdir`:
+    where temporary files go (the decoded content of attachments up to `limit`)."""
+    rewriter = _Rewriter(source, destination, limit, storage, workdir, max_parts, max_depth)
+    return rewriter.run()
