@@ -47,8 +47,10 @@ ensure_venv() {
 }
 
 # The collection must be importable as mailroom.server: link the checkout into a collections tree.
+# One tree per checkout, so that a run from one clone (CI's, say) never switches under another's.
 ensure_collection_path() {
-    local tree="$MAILROOM_CACHE/collections"
+    local tree
+    tree="$MAILROOM_CACHE/collections/$(printf '%s' "$MAILROOM_ROOT" | sha256sum | cut -c1-12)"
     mkdir -p "$tree/ansible_collections/mailroom"
     ln -sfn "$MAILROOM_ROOT" "$tree/ansible_collections/mailroom/server"
     export ANSIBLE_COLLECTIONS_PATH="$tree"
