@@ -54,6 +54,7 @@ import email.errors
 import email.header
 import email.parser
 import email.policy
+import errno
 import hashlib
 import html
 import os
@@ -173,35 +174,53 @@ def safe_file_name(name):
     return name if name not in ('', '.', '..') else DEFAULT_FILE_NAME
 
 
-def _part_file_name(headers):
-    """The file name a part's headers give (RFC 2231 and 2047 decoded), or None."""
-    name = headers.get_filename()
-    return None if name is None else _decode_encoded_words(name)
+# what the standard library's parameter parsing raises on hostile values
+FIELD_ERRORS = (ValueError, LookupError, TypeError, AttributeError, IndexError, email.errors.MessageError)
 
 
-def _parse_fields(raw):
-    """The fields of a raw header block, and the charset its 8-bit bytes were read in (UTF-8, as
-    clients send raw names, else Latin-1 which reads any byte)."""
+def _guarded(read, default):
     try:
-        text, charset = raw.decode('utf-8'), 'utf-8'
-    except UnicodeDecodeError:
-        text, charset = raw.decode('latin-1'), 'latin-1'
-    return email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text), charset
+        return read()
+    except FIELD_ERRORS:
+        return default
 
 
-def _boundary(headers, charset):
-    """The boundary of a multipart's fields as bytes, or None."""
-    boundary = headers.get_boundary()
-    return boundary.encode(charset) if boundary else None
+class PartFields(object):
+    """What a part's raw header block says: mime_type, boundary (bytes, multiparts only),
+    file_name (RFC 2231 and 2047 decoded, unsafe as it came), disposition, encoding, smime_type.
+    A value the block gives in a form that cannot be read is taken as absent."""
+
+    def __init__(self, raw):
+        # 8-bit bytes: UTF-8 as clients send raw names, else Latin-1 which reads any byte
+        try:
+            text, charset = raw.decode('utf-8'), 'utf-8'
+        except UnicodeDecodeError:
+            text, charset = raw.decode('latin-1'), 'latin-1'
+        headers = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text)
+        self.mime_type = _guarded(headers.get_content_type, 'text/plain')
+        boundary = None
+        if self.mime_type.startswith('multipart/'):
+            boundary = _guarded(headers.get_boundary, None)
+        self.boundary = boundary.encode(charset) if boundary else None
+        file_name = _guarded(headers.get_filename, None)
+        self.file_name = None if file_name is None else _decode_encoded_words(file_name)
+        self.disposition = _guarded(headers.get_content_disposition, None)
+        self.encoding = str(headers.get('content-transfer-encoding', '7bit')).strip().lower()
+        self.smime_type = str(_guarded(lambda: headers.get_param('smime-type', ''), '')).lower()
 
 
 # ---------------------------------------------------------------------------------------------
 # Storage
 
 
+DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+INCOMING = '.incoming'  # a name safe_file_name never gives
+
+
 class StoredFile(object):
     """A file of DirectoryStorage: <directory>/<id>/.incoming while written, <id>/<name> once
-    committed (a web server never serves a file still being written)."""
+    committed (a web server never serves a file still being written). Every step opens the
+    directories again without following links: the user may have replaced them by links since."""
 
     def __init__(self, storage, file_id, file_name, url, expires):
         self.storage = storage
@@ -209,17 +228,31 @@ class StoredFile(object):
         self.file_name = file_name
         self.url = url
         self.expires = expires
-        self.folder = os.path.join(storage.directory, file_id)
-        self.incoming = os.path.join(self.folder, '.incoming')
         self.stream = None
 
+    def _folder(self):
+        """A descriptor of <directory>/<id>."""
+        directory = self.storage.open_directory()
+        try:
+            return os.open(self.file_id, DIRECTORY_FLAGS, dir_fd=directory)
+        finally:
+            os.close(directory)
+
     def open(self):
-        os.mkdir(self.folder, self.storage.directory_mode)
-        self.storage.give(self.folder)
-        descriptor = os.open(self.incoming, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                             self.storage.file_mode)
-        self.storage.give(descriptor)
+        directory = self.storage.open_directory()
+        try:
+            os.mkdir(self.file_id, 0o700, dir_fd=directory)
+        finally:
+            os.close(directory)
+        folder = self._folder()
+        try:
+            self.storage.give(folder, self.storage.directory_mode)
+            descriptor = os.open(INCOMING, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                 0o600, dir_fd=folder)
+        finally:
+            os.close(folder)
         self.stream = os.fdopen(descriptor, 'wb')
+        self.storage.give(descriptor, self.storage.file_mode)
 
     def write(self, data):
         self.stream.write(data)
@@ -231,20 +264,46 @@ class StoredFile(object):
         stream.close()
 
     def commit(self):
-        os.rename(self.incoming, os.path.join(self.folder, self.file_name))
+        folder = self._folder()
+        try:
+            os.rename(INCOMING, self.file_name, src_dir_fd=folder, dst_dir_fd=folder)
+        finally:
+            os.close(folder)
 
     def discard(self):
         if self.stream is not None:
             self.stream.close()
             self.stream = None
-        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            folder = self._folder()
+        except OSError:
+            return
+        try:
+            for name in os.listdir(folder):
+                os.unlink(name, dir_fd=folder)
+        except OSError:
+            pass    # what cannot be removed is an id no link names: the expiry timer's
+        finally:
+            os.close(folder)
+        try:
+            directory = self.storage.open_directory()
+        except OSError:
+            return
+        try:
+            os.rmdir(self.file_id, dir_fd=directory)
+        except OSError:
+            pass
+        finally:
+            os.close(directory)
 
 
 class DirectoryStorage(object):
     """Attachments stored as <directory>/<random id>/<file name> (the milter gives the sender's
-    ~/MailAttachments). `url_for(file_id, file_name, expires)` makes the link (the milter's signs
-    it); `expires` is `lifetime_days` from now in seconds since the epoch, None for 0 days.
-    `owner` (uid, gid) is given every directory and file made, when the milter writes as root."""
+    ~/MailAttachments: made when missing, its parent must exist). `url_for(file_id, file_name,
+    expires)` makes the link (the milter's signs it); `expires` is `lifetime_days` from now in
+    seconds since the epoch, None for 0 days. `owner` (uid, gid): when the milter writes as root,
+    every directory and file made is given to the user, and a directory the user does not own is
+    refused. Modes are set as given, whatever the umask."""
 
     def __init__(self, directory, url_for, lifetime_days=30, owner=None, file_mode=0o640,
                  directory_mode=0o750, clock=time.time):
@@ -256,27 +315,43 @@ class DirectoryStorage(object):
         self.directory_mode = directory_mode
         self.clock = clock
 
-    def give(self, path_or_descriptor):
-        if self.owner is None:
-            return
-        if isinstance(path_or_descriptor, int):
-            os.fchown(path_or_descriptor, *self.owner)
-        else:
-            os.chown(path_or_descriptor, *self.owner, follow_symlinks=False)
+    def give(self, descriptor, mode):
+        if self.owner is not None:
+            os.fchown(descriptor, *self.owner)
+        os.fchmod(descriptor, mode)
+
+    def open_directory(self):
+        """A descriptor of the storage directory, made if missing; never through a link."""
+        try:
+            descriptor = os.open(self.directory, DIRECTORY_FLAGS)
+        except FileNotFoundError:
+            made = True
+            try:
+                os.mkdir(self.directory, 0o700)
+            except FileExistsError:
+                made = False
+            descriptor = os.open(self.directory, DIRECTORY_FLAGS)
+            if made:
+                self.give(descriptor, self.directory_mode)
+        if self.owner is not None and os.fstat(descriptor).st_uid != self.owner[0]:
+            os.close(descriptor)
+            raise PermissionError(errno.EPERM, 'not owned by uid %d' % self.owner[0], self.directory)
+        return descriptor
 
     def create(self, file_name):
         if file_name != safe_file_name(file_name):
             raise ValueError('not a safe file name: %r' % file_name)
-        if not os.path.isdir(self.directory):
-            os.mkdir(self.directory, self.directory_mode)
-            self.give(self.directory)
         # 128 random bits: the link cannot be guessed
         file_id = secrets.token_hex(16)
         expires = None
         if self.lifetime_days:
             expires = int(self.clock()) + self.lifetime_days * 86400
         stored = StoredFile(self, file_id, file_name, self.url_for(file_id, file_name, expires), expires)
-        stored.open()
+        try:
+            stored.open()
+        except BaseException:
+            stored.discard()
+            raise
         return stored
 
 
@@ -589,14 +664,20 @@ class _Reader(object):
 
 class _Leaf(object):
     """The content of a leaf part (or a preamble or epilogue): written out as it comes, or held
-    (a candidate attachment) until its end says whether it is converted."""
+    (a candidate attachment) until its end says whether it is converted.
 
-    def __init__(self, headers=b'', file_name=None, decoder=None, scanner=None, attachment=None):
-        self.headers = headers          # the part's raw header block, for a candidate
-        self.file_name = file_name
-        self.decoder = decoder
+    A candidate's content is decoded only once its raw size passes the limit (decoding never
+    makes content larger): what was read of it by then is read again from the source. Parts under
+    the limit cost no decoding."""
+
+    def __init__(self, scanning=None, scanner=None):
+        self.scanning = scanning        # the decoder into `scanner`, for text parts
         self.scanner = scanner
-        self.attachment = attachment    # _DecodedAttachment of a candidate, else None
+        self.headers = b''              # a candidate's raw header block
+        self.file_name = None
+        self.decoder = None             # a candidate's decoder into `attachment`
+        self.attachment = None          # _DecodedAttachment of a candidate, else None
+        self.decoding = False           # the decoder is fed (the raw size passed the limit)
         self.start = None               # source offsets of a candidate's content
         self.end = None
 
@@ -654,8 +735,8 @@ class _Rewriter(object):
     # headers ---------------------------------------------------------------------------------
 
     def _header_block(self):
-        """(raw header block, (its fields, charset), None) or (raw header block, None, the boundary
-        line that cut it short)."""
+        """(raw header block, its PartFields, None) or (raw header block, None, the boundary line
+        that cut it short)."""
         lines, size = [], 0
         while True:
             line = self.reader.line(MAX_HEADER_BYTES + 1)
@@ -670,33 +751,28 @@ class _Rewriter(object):
             if line in (b'\r\n', b'\n'):
                 break
         raw = b''.join(lines)
-        return raw, _parse_fields(raw), None
+        return raw, PartFields(raw), None
 
     @staticmethod
-    def _refuse_signed_or_encrypted(headers, mime_type):
-        if mime_type in SIGNED_TYPES:
-            raise _Unchanged(SIGNED, 'the message is signed (%s)' % mime_type)
-        if mime_type in ENCRYPTED_TYPES:
-            raise _Unchanged(ENCRYPTED, 'the message is encrypted (%s)' % mime_type)
-        if mime_type in PKCS7_MIME_TYPES:
-            if str(headers.get_param('smime-type', '')).lower() == 'signed-data':
-                raise _Unchanged(SIGNED, 'the message is signed (%s)' % mime_type)
-            raise _Unchanged(ENCRYPTED, 'the message is encrypted (%s)' % mime_type)
+    def _refuse_signed_or_encrypted(fields):
+        if fields.mime_type in SIGNED_TYPES or \
+                fields.mime_type in PKCS7_MIME_TYPES and fields.smime_type == 'signed-data':
+            raise _Unchanged(SIGNED, 'the message is signed (%s)' % fields.mime_type)
+        if fields.mime_type in ENCRYPTED_TYPES + PKCS7_MIME_TYPES:
+            raise _Unchanged(ENCRYPTED, 'the message is encrypted (%s)' % fields.mime_type)
 
     # the message -----------------------------------------------------------------------------
 
     def _message(self):
-        raw, (headers, charset), _boundary_line = self._header_block()
+        raw, fields, _boundary_line = self._header_block()
         self.destination.write(raw)
         if raw.endswith(b'\n') and not raw.endswith(b'\r\n'):
             self.line_end = b'\n'
         self.result.body_offset = self.destination.tell()
-        mime_type = headers.get_content_type()
-        self._refuse_signed_or_encrypted(headers, mime_type)
-        boundary = _boundary(headers, charset)
-        if not mime_type.startswith('multipart/') or not boundary:
+        self._refuse_signed_or_encrypted(fields)
+        if fields.boundary is None:
             raise _Unchanged(NOT_MULTIPART, 'the message is not multipart')
-        self.boundaries.append(boundary)
+        self.boundaries.append(fields.boundary)
         leaf = _Leaf()      # the preamble
         while True:
             boundary_line = self._content(leaf)
@@ -735,45 +811,35 @@ class _Rewriter(object):
             self.destination.write(raw)
             self.cut_boundary_line = cut_by
             return None
-        headers, charset = fields
-        mime_type = headers.get_content_type()
-        self._refuse_signed_or_encrypted(headers, mime_type)
-        boundary = _boundary(headers, charset)
-        if mime_type.startswith('multipart/') and boundary:
+        self._refuse_signed_or_encrypted(fields)
+        if fields.boundary is not None:
             if len(self.boundaries) >= self.max_depth:
                 raise _Unchanged(TOO_DEEP, 'multiparts are nested more than %d deep' % self.max_depth)
             self.destination.write(raw)
-            self.boundaries.append(boundary)
+            self.boundaries.append(fields.boundary)
             return _Leaf()      # the preamble
-        return self._leaf(raw, headers, mime_type)
+        return self._leaf(raw, fields)
 
-    def _leaf(self, raw, headers, mime_type):
-        encoding = str(headers.get('content-transfer-encoding', '7bit')).strip().lower()
-        file_name = _part_file_name(headers)
-        is_attachment = headers.get_content_disposition() == 'attachment' or \
-            (file_name is not None and not mime_type.startswith('text/'))
-        scanner = _ArmourScanner() if mime_type.startswith('text/') else None
-        candidate = is_attachment and encoding in DECODABLE and mime_type != 'message/partial'
+    def _leaf(self, raw, fields):
+        is_text = fields.mime_type.startswith('text/')
+        is_attachment = fields.disposition == 'attachment' or (fields.file_name is not None and not is_text)
+        candidate = is_attachment and fields.encoding in DECODABLE and fields.mime_type != 'message/partial'
         if candidate and self.parts > self.max_parts:
             candidate = False
             if self.parts == self.max_parts + 1:
                 self.result.notes.append('more than %d parts: the rest is not converted' % self.max_parts)
+        decoder_class = DECODERS.get(fields.encoding, _IdentityDecoder)
+        leaf = _Leaf()
+        if is_text:
+            leaf.scanner = _ArmourScanner()
+            leaf.scanning = _WithoutFinalLineEnd(decoder_class(leaf.scanner.feed))
         if not candidate:
             self.destination.write(raw)
-            decoder = None
-            if scanner is not None:
-                decoder = _WithoutFinalLineEnd(DECODERS.get(encoding, _IdentityDecoder)(scanner.feed))
-            return _Leaf(decoder=decoder, scanner=scanner)
-        file_name = safe_file_name(file_name or DEFAULT_FILE_NAME)
-        attachment = _DecodedAttachment(file_name, self.limit, self.storage, self.workdir, self.pending)
-        if scanner is None:
-            sink = attachment.write
-        else:
-            def sink(data):
-                scanner.feed(data)
-                attachment.write(data)
-        decoder = _WithoutFinalLineEnd(DECODERS.get(encoding, _IdentityDecoder)(sink))
-        leaf = _Leaf(raw, file_name, decoder, scanner, attachment)
+            return leaf
+        leaf.headers = raw
+        leaf.file_name = safe_file_name(fields.file_name or DEFAULT_FILE_NAME)
+        leaf.attachment = _DecodedAttachment(leaf.file_name, self.limit, self.storage, self.workdir, self.pending)
+        leaf.decoder = _WithoutFinalLineEnd(decoder_class(leaf.attachment.write))
         leaf.start = self.reader.tell()
         return leaf
 
@@ -793,33 +859,44 @@ class _Rewriter(object):
                 data, at_line_start = line, line.endswith(b'\n')
             if leaf.attachment is None:
                 self.destination.write(data)
-            if leaf.decoder is not None and not leaf.decoder.failed:
-                leaf.decoder.feed(data)
-            if leaf.scanner is not None and leaf.scanner.found:
-                raise _Unchanged(INLINE_PGP, 'a text part holds PGP armour (inline PGP)')
+            elif leaf.decoding:
+                if not leaf.decoder.failed:
+                    leaf.decoder.feed(data)
+            elif self.reader.tell() - leaf.start > self.limit:
+                leaf.decoding = True
+                for block in self._source_range(leaf.start, self.reader.tell()):
+                    leaf.decoder.feed(block)
+            if leaf.scanning is not None:
+                leaf.scanning.feed(data)
+                if leaf.scanner.found:
+                    raise _Unchanged(INLINE_PGP, 'a text part holds PGP armour (inline PGP)')
 
     def _end_leaf(self, leaf):
-        if leaf.decoder is not None:
-            leaf.decoder.close()
-        if leaf.scanner is not None and leaf.scanner.found:
-            raise _Unchanged(INLINE_PGP, 'a text part holds PGP armour (inline PGP)')
+        if leaf.scanning is not None:
+            leaf.scanning.close()
+            if leaf.scanner.found:
+                raise _Unchanged(INLINE_PGP, 'a text part holds PGP armour (inline PGP)')
         attachment = leaf.attachment
         if attachment is None:
             return
-        if leaf.decoder.failed:
-            attachment.discard()
-            self.result.notes.append('%s: its encoding is invalid, left as it is' % leaf.file_name)
+        if leaf.decoding:
+            leaf.decoder.close()
+            if leaf.decoder.failed:
+                attachment.discard()
+                self.result.notes.append('%s: its encoding is invalid, left as it is' % leaf.file_name)
         stored = attachment.finish()
         if stored is None:
-            self._copy_source(leaf.headers, leaf.start, leaf.end)
+            self.destination.write(leaf.headers)
+            for block in self._source_range(leaf.start, leaf.end):
+                self.destination.write(block)
             return
         converted = ConvertedAttachment(leaf.file_name, attachment.size, attachment.digest.hexdigest(), stored)
         self.result.converted.append(converted)
         self.destination.write(replacement_part(converted, self.line_end.decode('ascii')))
 
-    def _copy_source(self, headers, start, end):
-        """Writes a part as it was: its header block, then its content read again from the source."""
-        self.destination.write(headers)
+    def _source_range(self, start, end):
+        """The source's bytes from `start` to `end`, read again in blocks; the reader's own
+        position is kept."""
         resume = self.source.tell()
         self.source.seek(start)
         remaining = end - start
@@ -827,8 +904,8 @@ class _Rewriter(object):
             data = self.source.read(min(READ_SIZE, remaining))
             if not data:
                 raise OSError('the message became shorter while it was read')
-            self.destination.write(data)
             remaining -= len(data)
+            yield data
         self.source.seek(resume)
 
 
@@ -837,6 +914,7 @@ def rewrite_message(source, destination, limit, storage, workdir=None, max_parts
     """Copies the message in `source` to `destination`, its attachments decoded larger than
     `limit` bytes stored in `storage` and replaced by links; returns a RewriteResult. Raises
     StorageError when the storage fails (nothing of the message is then kept in it). `workdir`:
-    where temporary files go (the decoded content of attachments up to `limit`)."""
+    where temporary files go (the decoded content of an attachment up to `limit`, while it may
+    still turn out smaller than that)."""
     rewriter = _Rewriter(source, destination, limit, storage, workdir, max_parts, max_depth)
     return rewriter.run()

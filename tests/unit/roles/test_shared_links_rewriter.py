@@ -580,6 +580,55 @@ def test_directory_storage(tmp_path):
     assert shared.DirectoryStorage(str(directory), url_for, lifetime_days=0).create('n').expires is None
 
 
+def test_directory_storage_never_follows_links(tmp_path):
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    home = tmp_path / 'home'
+    home.mkdir()
+    (home / 'MailAttachments').symlink_to(elsewhere)
+    storage = shared.DirectoryStorage(str(home / 'MailAttachments'), lambda *link: 'https://x/')
+    with pytest.raises(OSError):
+        storage.create('a.pdf')
+    # the folder of an id swapped for a link between two steps
+    (home / 'MailAttachments').unlink()
+    stored = storage.create('a.pdf')
+    stored.write(b'data')
+    stored.finish()
+    folder = home / 'MailAttachments' / stored.file_id
+    folder.rename(home / 'moved')
+    folder.symlink_to(elsewhere)
+    with pytest.raises(OSError):
+        stored.commit()
+    stored.discard()
+    assert os.listdir(str(elsewhere)) == []
+
+
+def test_directory_storage_refuses_a_directory_of_another_owner(tmp_path):
+    directory = tmp_path / 'MailAttachments'
+    directory.mkdir()
+    storage = shared.DirectoryStorage(str(directory), lambda *link: 'https://x/',
+                                      owner=(os.getuid() + 1, os.getgid()))
+    with pytest.raises(PermissionError, match='not owned by uid'):
+        storage.create('a.pdf')
+    assert os.listdir(str(directory)) == []
+
+
+def test_directory_storage_modes_whatever_the_umask(tmp_path):
+    previous = os.umask(0o077)
+    try:
+        storage = shared.DirectoryStorage(str(tmp_path / 'MailAttachments'), lambda *link: 'https://x/',
+                                          owner=(os.getuid(), os.getgid()))
+        stored = storage.create('a.pdf')
+        stored.finish()
+        stored.commit()
+    finally:
+        os.umask(previous)
+    modes = [stat.S_IMODE(os.stat(str(path)).st_mode) for path in
+             (tmp_path / 'MailAttachments', tmp_path / 'MailAttachments' / stored.file_id,
+              tmp_path / 'MailAttachments' / stored.file_id / 'a.pdf')]
+    assert modes == [0o750, 0o750, 0o640]
+
+
 def test_no_expiry_is_said(storage, monkeypatch):
     monkeypatch.setattr(FakeStoredFile, 'expires', None, raising=False)
     original = FakeStoredFile.__init__
