@@ -18,6 +18,7 @@ import importlib.util
 import io
 import os
 import stat
+import tracemalloc
 import urllib.parse
 
 import pytest
@@ -214,28 +215,36 @@ def test_large_attachment_becomes_link_and_the_rest_is_byte_identical(storage, e
     assert result.body_offset == data.index(eol + eol) + 2 * len(eol)
 
 
-def test_decoded_file_has_the_originals_sha256_whatever_the_reads(storage):
-    payload = os.urandom(200000)
+@pytest.mark.parametrize('limit', [LIMIT, 2 * shared.READ_SIZE + 5])
+def test_decoded_file_has_the_originals_sha256_whatever_the_reads(storage, limit):
+    # the limit passed early, or after several blocks (decoding starts from the part's start)
+    payload = os.urandom(3 * shared.READ_SIZE)
     data = message(multipart([TEXT, attachment('random.bin', payload)]))
-    for read_size in (1, 7, 4093):
-        result, _output = rewrite(data, FakeStorage(os.path.join(storage.directory, str(read_size))),
-                                  read_size=read_size)
+    for read_size in (None, 13, 4093):
+        again = FakeStorage(os.path.join(storage.directory, str(read_size)))
+        result, _output = rewrite(data, again, limit=limit, read_size=read_size)
         assert result.converted[0].sha256 == sha256(payload)
+        assert stored_content(again, result.converted[0]) == payload
 
 
-@pytest.mark.parametrize('encoding', ['quoted-printable', '7bit', '8bit', 'binary'])
+@pytest.mark.parametrize('encoding', ['quoted-printable', 'quoted-printable-unbroken', '7bit', '8bit', 'binary'])
 def test_other_transfer_encodings_are_decoded(storage, encoding):
     content = ('Line one = equals\r\n' + 'a long line without breaks ' * 20 + '\r\n'
                'tabs\tand trailing space \r\nLast line, no line end: caf\u00e9').encode('utf-8')
     if encoding == 'quoted-printable':
         body = binascii.b2a_qp(content, istext=True)
         assert b'=\r\n' in body and b'=3D' in body      # soft breaks and escapes are decoded
+    elif encoding == 'quoted-printable-unbroken':
+        # a hostile line far over 76 characters, decoded in pieces that must not cut an escape
+        content = '\u00e9t\u00e9 '.encode('utf-8') * 5000
+        body = binascii.b2a_qp(content).replace(b'=\n', b'')
+        encoding = 'quoted-printable'
     else:
         body = content
     data = message(multipart([part(['Content-Type: text/csv; name="data.csv"',
                                     'Content-Disposition: attachment',
                                     'Content-Transfer-Encoding: ' + encoding], body), TEXT]))
-    result, _output = rewrite(data, storage, limit=100)
+    result, _output = rewrite(data, storage, limit=100, read_size=7)
     assert [each.file_name for each in result.converted] == ['data.csv']
     # the line end before the boundary belongs to the boundary, not to the file
     assert stored_content(storage, result.converted[0]) == content
@@ -500,6 +509,22 @@ def test_a_long_line_passes_byte_identical(storage):
                              preamble=b'-' * (2 * shared.READ_SIZE) + CRLF))
     result, output = rewrite(data, storage)
     assert (output, result.reason) == (data, shared.NOTHING_TO_CONVERT)
+
+
+def test_memory_stays_flat(storage):
+    """Neither a huge line that may be a boundary nor a huge attachment is held whole."""
+    line = b'--' + b'x' * (12 * shared.READ_SIZE) + CRLF
+    payload = b'\x01' * (12 * shared.READ_SIZE)
+    data = message(multipart([part(['Content-Type: text/plain'], line + b'text'), attachment('big.bin', payload)]))
+    tracemalloc.start()
+    try:
+        result, output = rewrite(data, storage, read_size=shared.READ_SIZE)
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the message and its output are the test's own; the rewriter's share is a few read blocks
+    assert peak - len(data) - len(output) < 8 * shared.READ_SIZE
+    assert result.converted[0].sha256 == sha256(payload)
 
 
 def test_a_boundary_in_a_header_block(storage):
