@@ -47,11 +47,12 @@ HEADERS = (b'From: Alice <alice@example.com>', b'To: bob@example.org', b'Subject
 
 class FakeStorage(object):
     """Files under tmp_path/<id>/<name> with predictable ids; `fail_at`: the create() call that
-    fails as a full disk does."""
+    fails as a full disk does; `expires`: of every link (default 2027-01-01 00:00 UTC)."""
 
-    def __init__(self, directory, fail_at=None):
+    def __init__(self, directory, fail_at=None, expires=1798761600):
         self.directory = str(directory)
         self.fail_at = fail_at
+        self.expires = expires
         self.created = []
 
     def create(self, file_name):
@@ -78,7 +79,7 @@ class FakeStoredFile(object):
         self.file_id = file_id
         self.file_name = file_name
         self.url = 'https://mail.example.com/links/%s/%s' % (file_id, urllib.parse.quote(file_name))
-        self.expires = 1798761600       # 2027-01-01 00:00 UTC
+        self.expires = storage.expires
         self.folder = os.path.join(storage.directory, file_id)
         os.makedirs(self.folder)
         self.stream = open(os.path.join(self.folder, 'incoming'), 'wb')
@@ -204,7 +205,7 @@ def test_large_attachment_becomes_link_and_the_rest_is_byte_identical(storage, e
     assert output.startswith(before) and output.endswith(after)
     replacement = output[len(before):-len(after)]
     # the part keeps the message's own line ends
-    assert replacement.count(b'\n') == replacement.count(eol)
+    assert replacement.count(b'\n') == replacement.count(eol) and (b'\r' in replacement) == (eol == CRLF)
     plain, rich = link_texts(replacement)
     converted = result.converted[0]
     for text in (plain, rich):
@@ -246,6 +247,15 @@ def test_other_transfer_encodings_are_decoded(storage, encoding):
                                     'Content-Transfer-Encoding: ' + encoding], body), TEXT]))
     result, _output = rewrite(data, storage, limit=100, read_size=7)
     assert [each.file_name for each in result.converted] == ['data.csv']
+    if encoding == 'quoted-printable':
+        # every place a piece may end, escapes included
+        for piece_size in range(1, 16):
+            decoded = []
+            decoder = shared._QuotedPrintableDecoder(decoded.append)
+            for index in range(0, len(body), piece_size):
+                decoder.feed(body[index:index + piece_size])
+            decoder.close()
+            assert b''.join(decoded) == content, piece_size
     # the line end before the boundary belongs to the boundary, not to the file
     assert stored_content(storage, result.converted[0]) == content
 
@@ -255,7 +265,7 @@ def test_base64_on_one_endless_line_is_decoded(storage):
     data = message(multipart([part(['Content-Type: application/zip; name=a.zip',
                                     'Content-Transfer-Encoding: base64'],
                                    base64.b64encode(payload))]))
-    result, _output = rewrite(data, storage)
+    result, _output = rewrite(data, storage, read_size=4093)
     assert stored_content(storage, result.converted[0]) == payload
 
 
@@ -358,9 +368,8 @@ def test_not_multipart_passes(storage):
     assert (output, result.reason) == (data, shared.NOT_MULTIPART)
 
 
-SIGNED_BODY = multipart([TEXT, part(['Content-Type: application/pgp-signature'],
-                                    b'-----BEGIN PGP SIGNATURE-----\r\nxyz\r\n-----END PGP SIGNATURE-----')],
-                        boundary=b'sig')
+# what multipart/signed holds but the type of the signature part, which would give it away too
+SIGNED_BODY = multipart([TEXT, attachment('signed.bin', BIG)], boundary=b'sig')
 
 
 @pytest.mark.parametrize('content_type, reason', [
@@ -389,8 +398,9 @@ def test_signed_or_encrypted_messages_are_untouched(storage, content_type, reaso
           b'-----BEGIN PGP =\r\nMESSAGE-----'), shared.INLINE_PGP),
 ])
 def test_signatures_found_after_a_conversion_leave_the_message_untouched(storage, late_part, reason):
-    data = message(multipart([attachment('big.bin', BIG), attachment('big2.bin', BIG), late_part]))
-    result, output = rewrite(data, storage, read_size=3)
+    # converted, these attachments are longer than they were: all of what was written goes
+    data = message(multipart([attachment('one.bin', SMALL[:40]), attachment('two.bin', SMALL[:40]), late_part]))
+    result, output = rewrite(data, storage, limit=16, read_size=3)
     assert (output, result.changed, result.reason, result.converted) == (data, False, reason, [])
     assert len(storage.created) == 2 and all(each.state == 'discarded' for each in storage.created)
     assert storage.files() == {}
@@ -504,6 +514,14 @@ def test_lines_that_look_like_boundaries(storage):
     assert [each.file_name for each in result.converted] == ['a.bin']
 
 
+@pytest.mark.parametrize('read_size', range(1, 10))
+def test_boundary_text_inside_a_line_is_content(storage, read_size):
+    content = b'text--b1\r\nmore text--b1--\r\n' + BIG
+    data = message(multipart([part(['Content-Type: application/octet-stream; name=a.bin'], content)]))
+    result, _output = rewrite(data, storage, read_size=read_size)
+    assert stored_content(storage, result.converted[0]) == content
+
+
 def test_a_long_line_passes_byte_identical(storage):
     data = message(multipart([part(['Content-Type: text/plain'], b'y' * (5 * shared.READ_SIZE + 3))],
                              preamble=b'-' * (2 * shared.READ_SIZE) + CRLF))
@@ -593,6 +611,7 @@ def test_directory_storage(tmp_path):
     # not visible under its name until the message is done
     assert os.listdir(str(directory / stored.file_id)) == ['.incoming']
     stored.commit()
+    assert os.listdir(str(directory / stored.file_id)) == ['a b.pdf']
     assert (directory / stored.file_id / 'a b.pdf').read_bytes() == b'data'
     assert stat.S_IMODE(os.stat(str(directory / stored.file_id / 'a b.pdf')).st_mode) == 0o640
     assert stat.S_IMODE(os.stat(str(directory / stored.file_id)).st_mode) == 0o750
@@ -654,14 +673,8 @@ def test_directory_storage_modes_whatever_the_umask(tmp_path):
     assert modes == [0o750, 0o750, 0o640]
 
 
-def test_no_expiry_is_said(storage, monkeypatch):
-    monkeypatch.setattr(FakeStoredFile, 'expires', None, raising=False)
-    original = FakeStoredFile.__init__
-
-    def without_expiry(self, *args):
-        original(self, *args)
-        self.expires = None
-    monkeypatch.setattr(FakeStoredFile, '__init__', without_expiry)
+def test_no_expiry_is_said(tmp_path):
+    storage = FakeStorage(tmp_path, expires=None)
     _result, output = rewrite(message(multipart([attachment('big.bin', BIG)])), storage)
     assert 'Expires: never' in link_texts(output[output.index(b'--b1\r\n') + 6:output.index(b'--b1--')])[0]
 
