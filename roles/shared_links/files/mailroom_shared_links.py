@@ -13,18 +13,25 @@ rewriter the submission milter calls.
         elif result.reason in (SIGNED, ENCRYPTED, INLINE_PGP):
             ...  # add a header saying why the message passed as it was
 
-`source` holds the whole message (headers and body, CRLF or LF line ends) and must be seekable:
-the raw bytes of an attachment that stays are copied from it again at the end of the part rather
-than held anywhere. `destination` must be seekable too: when the message turns out not to be
-changeable half-way (inline PGP armour after a converted attachment), it is rewritten with a copy
-of the source. Either way, unless `result.changed`, `destination` holds the source byte for byte.
+`source` holds the whole message (headers and body, CRLF or LF line ends; the milter writes the
+headers it was given, a blank line and the body into a file in its spool) and must be seekable:
+an attachment that may be converted is held nowhere while it streams - at the end of the part
+its raw bytes are copied again from the source if it stays. `destination` must be seekable too:
+when the message turns out not to be changeable half-way (inline PGP armour after a converted
+attachment), it is rewritten with a copy of the source. Either way, unless `result.changed`,
+`destination` holds the source byte for byte. The message's own header block is never changed:
+`result.body_offset` is where its body starts in `destination`.
 
 What is converted: a leaf part of a multipart message that is an attachment (Content-Disposition
 attachment, or a non-text part with a file name) in base64, quoted-printable, 7bit, 8bit or binary,
-whose decoded content is larger than `limit` bytes. It is decoded into a file of `storage` as it
-streams and replaced in place by a multipart/alternative part (text/plain and text/html, UTF-8,
-quoted-printable) naming the file, its size, the link's expiry and the link. Every other byte of
-the message - headers, other parts, preambles, epilogues, boundary lines - stays as it was.
+whose decoded content is larger than `limit` bytes. Decoding never makes content larger, so a part
+is decoded only once its raw size passes the limit (from its start, read again from the source):
+parts under the limit cost a scan for boundaries and a copy. Decoded content goes to a temporary
+file in `workdir` until it passes the limit, then into a file of `storage`, and the part is
+replaced in place by a multipart/alternative part (text/plain and text/html, UTF-8,
+quoted-printable, the message's own line ends) naming the file, its size, the link's expiry and
+the link. Every other byte of the message - headers, other parts, preambles, epilogues, boundary
+lines - stays as it was. A part whose base64 is invalid stays as it is (`result.notes`).
 
 What is never converted: signed or encrypted mail (multipart/signed, multipart/encrypted,
 application/pkcs7-mime, PGP/S-MIME signature or encrypted parts, or PGP armour at the start of a
@@ -42,7 +49,9 @@ and ``expires`` (seconds since the epoch, or None for no expiry) known at once, 
 ``finish()`` (the part is complete: close it), ``commit()`` (the message is done: make the file
 visible) and ``discard()`` (remove it, in any state). DirectoryStorage is the one the milter uses.
 Errors of the storage (a full disk) raise StorageError after every file of the message is
-discarded: the milter answers with a temporary error and the message is not lost.
+discarded: the milter answers with a temporary error and the message is not lost. Any other
+exception is a bug here: the files are discarded too, and the milter should let the message pass
+unconverted (and log it), as when the converter is down.
 """
 
 from __future__ import absolute_import, division, print_function
