@@ -66,6 +66,7 @@ import email.policy
 import errno
 import hashlib
 import html
+import json
 import os
 import secrets
 import shutil
@@ -223,20 +224,25 @@ class PartFields(object):
 
 
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-INCOMING = '.incoming'  # a name safe_file_name never gives
+INCOMING = '.incoming'  # names safe_file_name never gives
+LINK_RECORD = '.link.json'
 
 
 class StoredFile(object):
     """A file of DirectoryStorage: <directory>/<id>/.incoming while written, <id>/<name> once
-    committed (a web server never serves a file still being written). Every step opens the
-    directories again without following links: the user may have replaced them by links since."""
+    committed (a web server never serves a file still being written), with <id>/.link.json beside
+    it for the links page and the expiry timer: {"id", "file_name", "size", "created", "expires"
+    (seconds since the epoch, null: never), "url"}. Every step opens the directories again without
+    following links: the user may have replaced them by links since."""
 
-    def __init__(self, storage, file_id, file_name, url, expires):
+    def __init__(self, storage, file_id, file_name, url, expires, created):
         self.storage = storage
         self.file_id = file_id
         self.file_name = file_name
         self.url = url
         self.expires = expires
+        self.created = created
+        self.size = 0
         self.stream = None
 
     def _folder(self):
@@ -265,6 +271,7 @@ class StoredFile(object):
 
     def write(self, data):
         self.stream.write(data)
+        self.size += len(data)
 
     def finish(self):
         stream, self.stream = self.stream, None
@@ -273,8 +280,16 @@ class StoredFile(object):
         stream.close()
 
     def commit(self):
+        record = json.dumps({'id': self.file_id, 'file_name': self.file_name, 'size': self.size,
+                             'created': self.created, 'expires': self.expires, 'url': self.url})
         folder = self._folder()
         try:
+            descriptor = os.open(LINK_RECORD, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                 0o600, dir_fd=folder)
+            with os.fdopen(descriptor, 'w', encoding='utf-8') as stream:
+                self.storage.give(descriptor, self.storage.file_mode)
+                stream.write(record + '\n')
+            # the record first: a file that can be downloaded is always listed
             os.rename(INCOMING, self.file_name, src_dir_fd=folder, dst_dir_fd=folder)
         finally:
             os.close(folder)
@@ -352,10 +367,9 @@ class DirectoryStorage(object):
             raise ValueError('not a safe file name: %r' % file_name)
         # 128 random bits: the link cannot be guessed
         file_id = secrets.token_hex(16)
-        expires = None
-        if self.lifetime_days:
-            expires = int(self.clock()) + self.lifetime_days * 86400
-        stored = StoredFile(self, file_id, file_name, self.url_for(file_id, file_name, expires), expires)
+        created = int(self.clock())
+        expires = created + self.lifetime_days * 86400 if self.lifetime_days else None
+        stored = StoredFile(self, file_id, file_name, self.url_for(file_id, file_name, expires), expires, created)
         try:
             stored.open()
         except BaseException:

@@ -16,6 +16,7 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import io
+import json
 import os
 import stat
 import tracemalloc
@@ -471,7 +472,8 @@ def test_a_hostile_name_cannot_leave_the_storage_directory(tmp_path, name):
     assert os.path.dirname(os.path.dirname(stored)) == storage.directory
     found = sorted(os.path.relpath(os.path.join(folder, each), str(tmp_path))
                    for folder, _dirs, names in os.walk(str(tmp_path)) for each in names)
-    assert found == [os.path.relpath(stored, str(tmp_path))]
+    assert found == sorted(os.path.relpath(path, str(tmp_path)) for path in
+                           (stored, os.path.join(os.path.dirname(stored), '.link.json')))
 
 
 def test_missing_closing_boundaries(storage):
@@ -606,13 +608,18 @@ def test_directory_storage(tmp_path):
     stored = storage.create('a b.pdf')
     assert len(stored.file_id) == 32 and int(stored.file_id, 16) >= 0      # 128 bits
     assert links == [(stored.file_id, 'a b.pdf', 1000 + 30 * 86400)] and stored.expires == 1000 + 30 * 86400
-    stored.write(b'data')
+    stored.write(b'da')
+    stored.write(b'ta')
     stored.finish()
     # not visible under its name until the message is done
     assert os.listdir(str(directory / stored.file_id)) == ['.incoming']
     stored.commit()
-    assert os.listdir(str(directory / stored.file_id)) == ['a b.pdf']
+    assert sorted(os.listdir(str(directory / stored.file_id))) == ['.link.json', 'a b.pdf']
     assert (directory / stored.file_id / 'a b.pdf').read_bytes() == b'data'
+    # what the links page lists and the expiry timer reads
+    assert json.loads((directory / stored.file_id / '.link.json').read_text()) == {
+        'id': stored.file_id, 'file_name': 'a b.pdf', 'size': 4, 'created': 1000, 'expires': 1000 + 30 * 86400,
+        'url': 'https://mail.example.com/links/%s/a%%20b.pdf?expires=%d' % (stored.file_id, 1000 + 30 * 86400)}
     assert stat.S_IMODE(os.stat(str(directory / stored.file_id / 'a b.pdf')).st_mode) == 0o640
     assert stat.S_IMODE(os.stat(str(directory / stored.file_id)).st_mode) == 0o750
     other = storage.create('a b.pdf')
@@ -669,8 +676,9 @@ def test_directory_storage_modes_whatever_the_umask(tmp_path):
         os.umask(previous)
     modes = [stat.S_IMODE(os.stat(str(path)).st_mode) for path in
              (tmp_path / 'MailAttachments', tmp_path / 'MailAttachments' / stored.file_id,
-              tmp_path / 'MailAttachments' / stored.file_id / 'a.pdf')]
-    assert modes == [0o750, 0o750, 0o640]
+              tmp_path / 'MailAttachments' / stored.file_id / 'a.pdf',
+              tmp_path / 'MailAttachments' / stored.file_id / '.link.json')]
+    assert modes == [0o750, 0o750, 0o640, 0o640]
 
 
 def test_no_expiry_is_said(tmp_path):
