@@ -61,8 +61,7 @@ __metaclass__ = type
 import binascii
 import email.errors
 import email.header
-import email.parser
-import email.policy
+import email.message
 import errno
 import hashlib
 import html
@@ -184,6 +183,7 @@ def safe_file_name(name):
     return name if name not in ('', '.', '..') else DEFAULT_FILE_NAME
 
 
+CONTENT_FIELDS = ('content-type', 'content-disposition', 'content-transfer-encoding')
 # what the standard library's parameter parsing raises on hostile values
 FIELD_ERRORS = (ValueError, LookupError, TypeError, AttributeError, IndexError, email.errors.MessageError)
 
@@ -193,6 +193,24 @@ def _guarded(read, default):
         return read()
     except FIELD_ERRORS:
         return default
+
+
+def _content_fields(text):
+    """{name: value} of the first Content-Type, -Disposition and -Transfer-Encoding field of a
+    header block, unfolded (the other fields need no parsing: a part may have thousands)."""
+    fields, current = {}, None
+    for line in text.split('\n'):
+        line = line.rstrip('\r')
+        if line[:1] in (' ', '\t'):
+            if current is not None:
+                fields[current] += line
+            continue
+        name, colon, value = line.partition(':')
+        name = name.strip().lower()
+        current = name if colon and name in CONTENT_FIELDS and name not in fields else None
+        if current is not None:
+            fields[current] = value
+    return fields
 
 
 class PartFields(object):
@@ -206,13 +224,18 @@ class PartFields(object):
             text, charset = raw.decode('utf-8'), 'utf-8'
         except UnicodeDecodeError:
             text, charset = raw.decode('latin-1'), 'latin-1'
-        headers = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text)
+        fields = _content_fields(text)
+        headers = email.message.Message()
+        for name, value in fields.items():
+            headers[name] = value.strip()
         self.mime_type = _guarded(headers.get_content_type, 'text/plain')
         boundary = None
         if self.mime_type.startswith('multipart/'):
             boundary = _guarded(headers.get_boundary, None)
         self.boundary = boundary.encode(charset) if boundary else None
-        file_name = _guarded(headers.get_filename, None)
+        file_name = None
+        if 'name' in (fields.get('content-type', '') + fields.get('content-disposition', '')).lower():
+            file_name = _guarded(headers.get_filename, None)
         self.file_name = None if file_name is None else _decode_encoded_words(file_name)
         self.disposition = _guarded(headers.get_content_disposition, None)
         self.encoding = str(headers.get('content-transfer-encoding', '7bit')).strip().lower()
