@@ -36,6 +36,7 @@ import json
 import os
 import smtplib
 import sys
+import threading
 import time
 import uuid
 
@@ -49,6 +50,9 @@ from mailclient import TIMEOUT, MailHost, imap_find, imap_login  # noqa: E402  p
 from webmail import Webmail, WebmailError, fits_within, folders_under, is_editable  # noqa: E402  pylint: disable=wrong-import-position
 
 LOGO_BOX = (128, 40)
+# Seconds a whole command may take, and the browser's shutdown after it answered (see main).
+COMMAND_SECONDS = 480
+SHUTDOWN_SECONDS = 30
 
 
 def account(text):
@@ -143,7 +147,6 @@ def roundtrip(webmail, options):
     outbound = 'Webmail outbound %s' % token
     confirmation = mailbox.send('%s@%s' % (peer, options.domain), outbound,
                                 'Written in the webmail, token %s.' % token)
-    mailbox.close()
     raw = imap_find(host, peer, peer_password, token)
     received = email.message_from_bytes(raw, policy=email.policy.default) if raw else None
     return {
@@ -160,7 +163,6 @@ def roundtrip(webmail, options):
 def identity(webmail, options):
     mailbox = webmail.login(*options.user)
     fields = mailbox.identity_fields()
-    mailbox.close()
     return {'fields': fields, 'name_editable': is_editable(fields['name']),
             'email_editable': is_editable(fields['email'])}
 
@@ -168,7 +170,6 @@ def identity(webmail, options):
 def encryption(webmail, options):
     mailbox = webmail.login(*options.user)
     found = mailbox.encryption_options()
-    mailbox.close()
     return {'options': found,
             'present': any(value is not None for value in found.values()),
             'usable': bool(found['sign'] or found['encrypt'])}
@@ -177,7 +178,6 @@ def encryption(webmail, options):
 def sharing(webmail, options):
     mailbox = webmail.login(*options.user)
     found = mailbox.sharing_ui(options.folder)
-    mailbox.close()
     return dict(found, present=found['tab'] or found['table'])
 
 
@@ -185,7 +185,6 @@ def logo(webmail, options):
     login_page = webmail.login_page_logo()
     mailbox = webmail.login(*options.user)
     mail_view = mailbox.logo()
-    mailbox.close()
     return {'login_page': login_page, 'mail_view': mail_view,
             'fits': fits_within(login_page, *LOGO_BOX) and fits_within(mail_view, *LOGO_BOX)}
 
@@ -200,7 +199,6 @@ def openpgp(webmail, options):
     mailbox = webmail.login(user, password)
     confirmation = mailbox.send('%s@%s' % (peer, options.domain), subject,
                                 'Encrypted in the webmail, token %s.' % body_token, encrypt=True)
-    mailbox.close()
     raw = imap_find_subject(host, peer, peer_password, token)
     answer = {'sent': confirmation, 'peer_received': raw is not None}
     if raw is None:
@@ -210,7 +208,6 @@ def openpgp(webmail, options):
                   openpgp=openpgp_form(raw), plaintext_on_the_wire=body_token.encode('ascii') in raw)
     peer_mailbox = webmail.login(peer, peer_password)
     opened = peer_mailbox.open_message(subject, passphrase=options.passphrase or peer_password)
-    peer_mailbox.close()
     answer['opened'] = {'subject_matches': opened['subject'] == subject,
                         'body_has_token': body_token in opened['body']}
     return answer
@@ -234,7 +231,6 @@ def shared(webmail, options):
         # A folder the user may not see: Roundcube says so instead of listing it.
         answer['refused'] = str(exc)
         mailbox.screenshot('shared-folder-refused')
-    mailbox.close()
     answer['visible'] = answer['listed'] and answer['opened']
     answer['as_expected'] = (answer['listed'] == answer['opened'] == options.expect_visible)
     return answer
@@ -264,20 +260,41 @@ def parse(argv):
     return options
 
 
+def exit_after(seconds, status, error=None):
+    """End the process after `seconds` with `status` (answering `error` first, if given), from a
+    thread: a browser call that hangs blocks the main thread for good."""
+    def expire():
+        if error:
+            sys.stdout.write(json.dumps({'error': error}) + '\n')
+        sys.stdout.flush()
+        os._exit(status)
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 def main(argv=None):
     options = parse(argv)
     webmail = Webmail('https://' + options.address, options.artifacts,
                       label=options.label or options.command)
     answer, status = {}, 0
+    # A hung browser call (Chromium once hung closing a context after a send) fails the check
+    # instead of holding up the whole run; once the answer is out, the browser's shutdown has a
+    # short time of its own.
+    deadline = exit_after(COMMAND_SECONDS, 1, 'no answer within %d s: a browser call hung' % COMMAND_SECONDS)
     with webmail:
         try:
             answer = COMMANDS[options.command](webmail, options)
         except (WebmailError, PlaywrightError) as exc:
             answer, status = {'error': '%s: %s' % (type(exc).__name__, exc)}, 1
-    answer['screenshots'] = webmail.screenshots
-    answer['screenshot_errors'] = webmail.screenshot_errors
-    json.dump(answer, sys.stdout, indent=1, sort_keys=True)
-    sys.stdout.write('\n')
+        deadline.cancel()
+        answer['screenshots'] = webmail.screenshots
+        answer['screenshot_errors'] = webmail.screenshot_errors
+        json.dump(answer, sys.stdout, indent=1, sort_keys=True)
+        sys.stdout.write('\n')
+        sys.stdout.flush()
+        exit_after(SHUTDOWN_SECONDS, status)
     return status
 
 

@@ -193,7 +193,8 @@ def measure_logo(page):
 
 
 class Mailbox:
-    """A logged-in user's webmail, in one browser context."""
+    """A logged-in user's webmail, in one browser context (closed with the browser: closing it
+    on its own once hung Chromium after a send)."""
 
     def __init__(self, webmail, page, user):
         self.webmail = webmail
@@ -394,6 +395,3 @@ class Mailbox:
         metrics = measure_logo(self.page)
         self.screenshot('mail-view-logo')
         return metrics
-
-    def close(self):
-        self.page.context.close()

@@ -6,7 +6,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -89,3 +91,13 @@ def test_folders_under_an_owner():
                                     'shared/alice/Team???', '~~~'])
 def test_folder_names_come_back_from_element_ids(folder):
     assert webmail.folder_from_element_id(webmail.folder_element_id(folder)) == folder
+
+
+def test_a_hung_command_answers_an_error_and_ends_the_process():
+    # The deadline fires from a thread while the main thread is blocked, as in a hung browser call.
+    code = ('import sys, time; sys.path.insert(0, %r); import run; '
+            'run.exit_after(0.2, 1, "no answer within 0 s: a browser call hung"); time.sleep(30)'
+            % os.path.join(os.path.dirname(__file__), '..', '..', 'browser'))
+    done = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, timeout=20, check=False)
+    assert done.returncode == 1
+    assert json.loads(done.stdout) == {'error': 'no answer within 0 s: a browser call hung'}
