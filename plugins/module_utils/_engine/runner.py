@@ -22,7 +22,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.errors imp
     SettingsError,
 )
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
-from ansible_collections.mailroom.server.plugins.module_utils._engine.transaction import Transaction, reconnecting
+from ansible_collections.mailroom.server.plugins.module_utils._engine.transaction import Transaction
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot.host import DovecotHost
 from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
@@ -329,9 +329,6 @@ def _finish_interrupted(record, daemons, journal):
         if name in actions and name in daemons and daemons[name].running():
             taken[name] = actions[name] or activation.RESTART
             daemons[name].activate(taken[name])
-    for client in reconnecting(daemons, taken):
-        daemons[client].activate(activation.RELOAD)
-        taken[client] = activation.stronger(taken.get(client), activation.RELOAD)
     journal.end()
     return taken
 

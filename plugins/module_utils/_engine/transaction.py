@@ -15,8 +15,7 @@ webmail's) offers:
   demonstrably took the configuration.
 
 ``commit`` writes every managed file and every daemon's files, then activates each daemon in
-``DAEMON_NAMES`` order, then reloads the daemons holding connections to one that restarted
-(``RECONNECT_AFTER_RESTART``). Any exception after the first write - a daemon refusing, a disk that is
+``DAEMON_NAMES`` order. Any exception after the first write - a daemon refusing, a disk that is
 full, a bug - restores every written file in reverse order and brings every daemon that was
 touched back on its old configuration, then re-raises (as RolledBack for a host's failure).
 """
@@ -29,28 +28,8 @@ import grp
 import os
 
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation, atomic_file
-from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, POSTFIX
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import HostError
-
-# daemon -> the daemons that keep connections to its sockets, reloaded after it restarts (as
-# `postfix reload` does: idle processes exit, busy ones once their client is done). Postfix's smtpd
-# processes keep their SASL connection to Dovecot's auth service; after a Dovecot restart each
-# would answer its next AUTH with "454 4.7.0 Temporary authentication failure: Connection lost to
-# authentication server", even when Postfix itself was reloaded earlier in the same change.
-RECONNECT_AFTER_RESTART = {DOVECOT: (POSTFIX,)}
-
-
-def reconnecting(daemons, taken):
-    """The running daemons to reload because a daemon they hold connections to was restarted
-    (`taken`: {daemon: action taken or None})."""
-    clients = []
-    for server in DAEMON_NAMES:
-        if taken.get(server) != activation.RESTART:
-            continue
-        for client in RECONNECT_AFTER_RESTART.get(server, ()):
-            if client in daemons and client not in clients and daemons[client].running():
-                clients.append(client)
-    return clients
 
 
 class RolledBack(HostError):
@@ -150,10 +129,6 @@ class Transaction(object):
                 touched.append((daemon_name, action))
                 self.daemons[daemon_name].activate(action)
                 taken[daemon_name] = action
-            for client in reconnecting(self.daemons, taken):
-                touched.append((client, activation.RELOAD))
-                self.daemons[client].activate(activation.RELOAD)
-                taken[client] = activation.stronger(taken.get(client), activation.RELOAD)
             if verify is not None and any(taken.values()):
                 verify(taken)
         except BaseException as exc:

@@ -399,8 +399,7 @@ def test_the_next_run_finishes_an_interrupted_change(host, boundary):
     module = FakeModule()
     done = boundary(module, {})
     assert not done.failed and done.result['changed'] is True
-    # Postfix too: its smtpd processes held connections to the restarted Dovecot's auth service.
-    assert done.result['activation'] == {'dovecot': 'restart', 'postfix': 'reload'}
+    assert done.result['activation'] == {'dovecot': 'restart'}
     assert done.result['interrupted_change']['daemons'] == {'dovecot': 'restart'}
     assert module.warnings and 'interrupted' in module.warnings[0]
     assert not os.path.exists(host.journal.marker)
@@ -457,47 +456,3 @@ def test_a_staged_configuration_that_reads_back_otherwise_is_refused(host, bound
     assert done.failed and done.result['changed'] is False
     assert 'another configuration file overrides these settings' in done.result['msg']
     assert texts(host)['postfix'] == 'postfix old\n' and host.log == []
-
-
-# --- clients of a restarted daemon ----------------------------------------------------------
-
-@pytest.mark.parametrize('names, actions, expected_log, expected_taken', [
-    # Postfix reloaded for its own change, before Dovecot restarted: reloaded again after it.
-    (('postfix', 'dovecot'), {'postfix': 'reload', 'dovecot': 'restart'},
-     [('postfix', 'reload'), ('dovecot', 'restart'), ('postfix', 'reload')],
-     {'postfix': 'reload', 'dovecot': 'restart'}),
-    # Only Dovecot changes: Postfix is reloaded all the same.
-    (('dovecot',), {'dovecot': 'restart'},
-     [('dovecot', 'restart'), ('postfix', 'reload')],
-     {'postfix': 'reload', 'dovecot': 'restart'}),
-    # A restarted Postfix is reloaded after Dovecot too, and still reported as restarted.
-    (('postfix', 'dovecot'), {'postfix': 'restart', 'dovecot': 'restart'},
-     [('postfix', 'restart'), ('dovecot', 'restart'), ('postfix', 'reload')],
-     {'postfix': 'restart', 'dovecot': 'restart'}),
-    # A Dovecot reload keeps its auth service's connections: nothing more.
-    (('dovecot',), {'dovecot': 'reload'}, [('dovecot', 'reload')], {'dovecot': 'reload'}),
-])
-def test_postfix_is_reloaded_after_dovecot_restarts(host, names, actions, expected_log, expected_taken):
-    change = make(host)
-    change.stage(plans(host, names=names, actions=actions), State())
-    assert change.commit(activate=True) == expected_taken
-    assert [(name, action) for name, action, _files in host.log] == expected_log
-
-
-def test_a_stopped_postfix_is_not_started_by_a_dovecot_restart(host):
-    change = make(host)
-    change.daemons['postfix'].up = False
-    change.stage(plans(host, names=('dovecot',), actions={'dovecot': 'restart'}), State())
-    assert change.commit(activate=True) == {'dovecot': 'restart'}
-    assert [(name, action) for name, action, _files in host.log] == [('dovecot', 'restart')]
-
-
-def test_postfix_refusing_the_reload_after_dovecot_restarts_rolls_back_both(host):
-    change = make(host, postfix={'fail_activate': 1})
-    change.stage(plans(host, names=('dovecot',), actions={'dovecot': 'restart'}), State())
-    with pytest.raises(transaction.RolledBack, match='nothing was changed'):
-        change.commit(activate=True)
-    assert texts(host)['dovecot'] == 'dovecot old\n'
-    # postfix (the one that failed) restarted, dovecot restarted again - both on the old files.
-    undo = [(name, action) for name, action, _files in host.log[2:]]
-    assert undo == [('postfix', 'restart'), ('dovecot', 'restart')]
