@@ -26,6 +26,9 @@ VIEWPORT = {'width': 1280, 'height': 800}
 TIMEOUT_MS = 30000
 # Tries of one screenshot, a second apart (see Webmail.screenshot).
 SCREENSHOT_ATTEMPTS = 3
+# Playwright's words for a read cut off by the page navigating, and how often to read again.
+NAVIGATED = 'Execution context was destroyed'
+NAVIGATION_RETRIES = 2
 # Roundcube's messages of failure, in the corner of every page.
 ERRORS = '#messagestack div.error, #messagestack div.warning'
 
@@ -209,7 +212,21 @@ class Mailbox:
 
     def error_text(self):
         """Roundcube's error and warning messages on screen ('' if none)."""
-        return ' / '.join(text.strip() for text in self.page.locator(ERRORS).all_inner_texts())
+        return ' / '.join(text.strip() for text in self.read_settled(self.page.locator(ERRORS).all_inner_texts))
+
+    def read_settled(self, read):
+        """read(), read again on the next page when Roundcube navigated meanwhile (it leaves the
+        compose screen a moment after "Message sent successfully." appears)."""
+        from playwright.sync_api import Error as PlaywrightError
+        retries = 0
+        while True:
+            try:
+                return read()
+            except PlaywrightError as exc:
+                retries += 1
+                if NAVIGATED not in str(exc) or retries > NAVIGATION_RETRIES:
+                    raise
+                self.page.wait_for_load_state()
 
     def wait_for(self, selector):
         """Wait for `selector` or one of Roundcube's error messages, whichever comes first (an
@@ -340,7 +357,7 @@ class Mailbox:
         except Exception as exc:
             self.screenshot('send-failed')
             raise WebmailError('sending as %s: %s' % (self.user, exc))
-        text = page.locator(confirmation).first.inner_text().strip()
+        text = self.read_settled(page.locator(confirmation).first.inner_text).strip()
         self.screenshot('sent')
         return text
 

@@ -91,3 +91,51 @@ def test_a_screenshot_that_keeps_failing_is_listed_not_raised(tmp_path, monkeypa
     assert browser.screenshots == []
     assert browser.screenshot_errors == [
         'roundtrip-01-alice-compose.png: Protocol error (Page.captureScreenshot): Unable to capture screenshot']
+
+
+class NavigatingPage:
+    """A page whose reads are cut off by `navigations` navigations, as Roundcube's compose
+    screen does a moment after a send is confirmed."""
+
+    def __init__(self):
+        self.loads = 0
+
+    def wait_for_load_state(self):
+        self.loads += 1
+
+
+def cut_off_read(navigations, answer):
+    from playwright.sync_api import Error as PlaywrightError
+    calls = []
+
+    def read():
+        calls.append(1)
+        if len(calls) <= navigations:
+            raise PlaywrightError('Locator.inner_text: Execution context was destroyed, most likely '
+                                  'because of a navigation')
+        return answer
+    return read
+
+
+def mailbox_on(page):
+    return webmail.Mailbox(None, page, 'alice')
+
+
+def test_a_read_cut_off_by_navigation_is_read_again_on_the_next_page():
+    page = NavigatingPage()
+    text = mailbox_on(page).read_settled(cut_off_read(webmail.NAVIGATION_RETRIES, 'Message sent successfully.'))
+    assert text == 'Message sent successfully.'
+    assert page.loads == webmail.NAVIGATION_RETRIES
+
+
+def test_a_page_that_keeps_navigating_or_another_error_is_raised():
+    from playwright.sync_api import Error as PlaywrightError
+    with pytest.raises(PlaywrightError, match='Execution context was destroyed'):
+        mailbox_on(NavigatingPage()).read_settled(cut_off_read(webmail.NAVIGATION_RETRIES + 1, 'late'))
+
+    def timed_out():
+        raise PlaywrightError('Timeout 30000ms exceeded')
+    page = NavigatingPage()
+    with pytest.raises(PlaywrightError, match='Timeout'):
+        mailbox_on(page).read_settled(timed_out)
+    assert page.loads == 0
