@@ -95,6 +95,7 @@ seealso:
   - module: mailroom.server.custom_logo
   - module: mailroom.server.protocol
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - The C(mailroom.server.webmail) role applied on the host; the O(mailbox_sharing) section also needs the
     C(mailroom.server.imap) role, and the sender name and encryption policies are enforced on submission by
     the C(mailroom.server.mta) role
@@ -146,8 +147,9 @@ interrupted_change:
            daemons: {webmail: reload}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
@@ -155,6 +157,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import run
 def main():
     module = AnsibleModule(argument_spec=runner.page_argument_spec(registry.CLIENT_PAGE),
                            supports_check_mode=True)
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     runner.run(module, runner.page_requests(module.params, registry.CLIENT_PAGE), registry.ALL,
                layout=registry.CLIENT_PAGE)
 

@@ -33,6 +33,7 @@ seealso:
   - module: mailroom.server.client
   - module: mailroom.server.settings_info
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - The C(mailroom.server.webmail) role applied on the host
 author:
   - mailroom.server developers (@mailroom)
@@ -80,8 +81,9 @@ interrupted_change:
            daemons: {webmail: reload}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as webmail_host
@@ -89,6 +91,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._webmail import ho
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     if not webmail_host.installed(module):
         module.fail_json(msg='the webmail is not installed here: apply the mailroom.server.webmail role first')
     try:

@@ -48,6 +48,7 @@ seealso:
   - module: mailroom.server.settings_info
   - module: mailroom.server.imap_pop3
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - The C(mailroom.server.imap) and C(mailroom.server.search) roles applied on the host (Dovecot, the index
     backend and the CJK tokenizer plugin)
 author:
@@ -115,8 +116,9 @@ restart_required:
 '''
 
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
@@ -124,6 +126,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import run
 def main():
     areas = (registry.FULL_TEXT_SEARCH,)
     module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     runner.run(module, runner.area_requests(module.params, areas), registry.ALL)
 
 

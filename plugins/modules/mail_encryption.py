@@ -44,6 +44,7 @@ seealso:
   - module: mailroom.server.client_info
   - module: mailroom.server.sender_name
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - The C(mailroom.server.webmail) role applied on the host, and the C(mailroom.server.mta) role, whose
     submission policy milter enforces the setting for every mail client
 author:
@@ -78,8 +79,9 @@ restart_required:
   type: bool
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
@@ -87,6 +89,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import run
 def main():
     areas = (registry.MAIL_ENCRYPTION,)
     module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     runner.run(module, runner.area_requests(module.params, areas), registry.ALL)
 
 

@@ -29,6 +29,11 @@ options:
       - Names are letters, digits and C(_). Every value (and list item) must be a single line; a
         newline, carriage return, tab or other control character is an error, never folded into the
         value. A YAML C(>) or C(|) block ends with a newline, so use C(>-) instead.
+      - C(mynetworks) is checked as Postfix's C(smtpd) reads it, which it does only when it starts and then
+        accepts no mail - every address and C(address/length) network must parse (IPv6 in brackets, such as
+        V([::1]/128)), a network must have no host bits set (V(192.168.1.0/24), not V(192.168.1.1/24)), and an
+        IPv4-mapped IPv6 address, which never matches, is refused; host names, C(/file) and C(type:table)
+        patterns pass.
     type: dict
     default: {}
   defaults:
@@ -111,6 +116,7 @@ seealso:
   - module: mailroom.server.tls_profile
   - module: mailroom.server.protocol
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - Postfix installed on the host (the C(mailroom.server.mta) role installs it); C(postconf) and C(postfix
     check) validate every change
 author:
@@ -163,8 +169,9 @@ parameters:
   sample: {message_size_limit: {before: "10240000", after: "52428800"}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import POSTFIX, Plan, State
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import EXPECTED
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
@@ -229,6 +236,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     result = dict(changed=False, activation='none', reload_required=False, restart_required=False,
                   parameters={})
     try:

@@ -53,7 +53,7 @@ options:
         type: dict
         suboptions:
           uri:
-            description: One C(ldap://) or C(ldaps://) URI.
+            description: One C(ldap://) or C(ldaps://) URI; an IPv6 host in brackets, as in M(mailroom.server.smtp).
             type: str
           base_dn:
             description: Where users are searched.
@@ -138,6 +138,7 @@ seealso:
   - module: mailroom.server.full_text_search
   - module: mailroom.server.client
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles; for the
     O(full_text_search) section also the C(mailroom.server.search) role
 author:
@@ -189,8 +190,9 @@ interrupted_change:
   sample: {started: '2026-11-30T07:00:00Z', pid: 4242, files: [/etc/postfix/main.cf], daemons: [postfix]}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
@@ -198,6 +200,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import run
 def main():
     module = AnsibleModule(argument_spec=runner.page_argument_spec(registry.PROTOCOL_PAGE),
                            supports_check_mode=True)
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     requests = runner.page_requests(module.params, registry.PROTOCOL_PAGE, optional=(registry.ACCOUNT_TYPE,))
     runner.run(module, requests, registry.ALL, layout=registry.PROTOCOL_PAGE)
 

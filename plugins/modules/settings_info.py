@@ -39,6 +39,7 @@ seealso:
   - module: mailroom.server.client
   - module: mailroom.server.client_info
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - Postfix and Dovecot set up by the C(mailroom.server.mta) and C(mailroom.server.imap) roles; the Client tab
     is read only where the C(mailroom.server.webmail) role is applied
 author:
@@ -99,8 +100,9 @@ interrupted_change:
   sample: {started: '2026-11-30T07:00:00Z', pid: 4242, files: [/etc/postfix/main.cf], daemons: [postfix]}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as webmail_host
@@ -108,6 +110,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._webmail import ho
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     try:
         protocol, client, interrupted = runner.read_areas(module, registry.ALL, registry.PROTOCOL_PAGE,
                                                           registry.CLIENT_PAGE)

@@ -65,7 +65,10 @@ options:
     type: dict
     suboptions:
       uri:
-        description: One C(ldap://) or C(ldaps://) URI, such as C(ldap://dc1.corp.example.com).
+        description:
+          - One C(ldap://) or C(ldaps://) URI, such as C(ldap://dc1.corp.example.com).
+          - Its host is a DNS name, an IPv4 address or an IPv6 address in brackets (C(ldaps://[2001:db8::10]:636)),
+            optionally with a port; nothing may follow but a C(/).
         type: str
       base_dn:
         description: Where users are searched (the whole subtree).
@@ -113,6 +116,7 @@ seealso:
   - module: mailroom.server.tls_profile
   - module: mailroom.server.postfix_config
 requirements:
+  - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
   - The C(mailroom.server.mta) and C(mailroom.server.imap) roles applied on the host (Postfix, and Dovecot,
     which the account type also changes; both roles install the LDAP support the directory account types use)
 author:
@@ -179,8 +183,9 @@ restart_required:
   type: bool
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 
@@ -188,6 +193,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import run
 def main():
     areas = (registry.SMTP, registry.ACCOUNT_TYPE)
     module = AnsibleModule(argument_spec=runner.area_argument_spec(areas), supports_check_mode=True)
+    if not HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     runner.run(module, runner.area_requests(module.params, areas, optional=(registry.ACCOUNT_TYPE,)), registry.ALL)
 
 

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.mailroom.server.plugins.module_utils import _addresses
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, POSTFIX, Plan
@@ -33,26 +34,30 @@ UNSTABLE_ADDRESS_FLAGS = ('temporary', 'deprecated', 'tentative', 'dadfailed')
 def interface_addresses(ip_json):
     """Map interface name -> addresses usable for binding, from `ip -json address` output.
 
-    Left out: IPv6 link-local addresses (binding them needs a scope, which neither daemon's
-    address list can carry) and addresses that come and go (temporary privacy addresses,
-    deprecated or still tentative ones), which would make the binding drift.
+    Addresses are in canonical form, and only what parses as one is kept: these strings become
+    the daemons' listen settings. Left out: IPv6 link-local addresses (binding them needs a
+    scope, which neither daemon's address list can carry) and addresses that come and go
+    (temporary privacy addresses, deprecated or still tentative ones), which would make the
+    binding drift.
     """
     result = {}
     for link in json.loads(ip_json or '[]'):
         addresses = []
         for info in link.get('addr_info', []):
-            if info.get('family') == 'inet6' and info.get('scope') == 'link':
+            address = _addresses.parse_address(info.get('local'))
+            if address is None or (address.version == 6 and address.is_link_local()):
                 continue
             if any(info.get(flag) for flag in UNSTABLE_ADDRESS_FLAGS):
                 continue
-            if info.get('local'):
-                addresses.append(info['local'])
+            addresses.append(str(address))
         result[link['ifname']] = addresses
     return result
 
 
 def _address_set(value):
-    return frozenset(part.strip().strip('[]') for part in value.replace(',', ' ').split() if part.strip())
+    """The addresses of a listen setting, canonical, so "2001:DB8::1" and "[2001:db8::1]" in a
+    hand-edited file still name the interface that has 2001:db8::1; "*" and names stay text."""
+    return frozenset(_addresses.canonical(part.strip('[]')) for part in value.replace(',', ' ').split())
 
 
 def _interface_of(addresses, interfaces):

@@ -13,9 +13,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import tempfile
 import unicodedata
 
+from ansible_collections.mailroom.server.plugins.module_utils import _addresses
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DirectoryError, SettingsError
 
 LDAP = 'ldap'
@@ -68,6 +70,37 @@ def uses_ldaps(directory):
     return directory['uri'].lower().startswith('ldaps://')
 
 
+# scheme://host[:port][/]: one server, nothing after it (Postfix's server_host, Dovecot's uris and
+# ldapsearch -H all take the same URI); the host is checked on its own.
+_LDAP_URI = re.compile(r'\A(?:ldaps?)://(?P<host>\[[^\]]*\]|[^:/]*)(?::(?P<port>[0-9]{1,5}))?/?\Z', re.IGNORECASE)
+
+
+def _check_uri(uri):
+    """Refuse a directory URI whose host is no DNS name, IPv4 address or bracketed IPv6 address,
+    or whose port is out of range, naming what is wrong."""
+    lowered = uri.lower()
+    if not (lowered.startswith('ldap://') or lowered.startswith('ldaps://')) or len(uri.split()) != 1:
+        raise SettingsError('directory.uri must be one ldap:// or ldaps:// URI, got %r' % uri)
+    found = _LDAP_URI.match(uri)
+    if found is None:
+        authority = uri.split('://', 1)[1].rstrip('/')
+        if _addresses.parse_address(authority) is not None:
+            raise SettingsError('directory.uri: an IPv6 address goes in brackets (ldap://[%s]), got %r'
+                                % (authority, uri))
+        raise SettingsError('directory.uri must be scheme://host[:port] with nothing after it, got %r' % uri)
+    host, port = found.group('host'), found.group('port')
+    if not host:
+        raise SettingsError('directory.uri names no host, got %r' % uri)
+    if host.startswith('['):
+        address = _addresses.parse_address(host[1:-1])
+        if address is None or address.version != 6:
+            raise SettingsError('directory.uri: %s is not an IPv6 address in brackets, got %r' % (host, uri))
+    elif _addresses.parse_address(host) is None and not _addresses.is_host_name(host):
+        raise SettingsError('directory.uri: %r is neither a host name nor an IP address, got %r' % (host, uri))
+    if port is not None and not 0 < int(port) < 65536:
+        raise SettingsError('directory.uri: port %s is out of range (1-65535), got %r' % (port, uri))
+
+
 # Settings written into the Postfix LDAP table, Dovecot's LDAP settings and the environment.
 TEXT_OPTIONS = ('uri', 'base_dn', 'bind_dn', 'bind_password', 'user_filter', 'ca_file')
 # Space-separated lists (Dovecot 2.3's import_environment) must not take a path apart.
@@ -109,9 +142,7 @@ def normalise(account_type, given, current=None):
     missing = [name for name in REQUIRED if not result[name]]
     if missing:
         raise SettingsError('account_type %s needs directory.%s' % (account_type, ', directory.'.join(missing)))
-    uri = result['uri']
-    if not (uri.lower().startswith('ldap://') or uri.lower().startswith('ldaps://')) or len(uri.split()) != 1:
-        raise SettingsError('directory.uri must be one ldap:// or ldaps:// URI, got %r' % uri)
+    _check_uri(result['uri'])
     if result['starttls'] is None:
         result['starttls'] = not uses_ldaps(result)
     if result['starttls'] and uses_ldaps(result):

@@ -8,8 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
-import socket
 
+from ansible_collections.mailroom.server.plugins.module_utils import _addresses
 from ansible_collections.mailroom.server.plugins.module_utils._engine import atomic_file as _atomic_file
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import HostError
 from ansible_collections.mailroom.server.plugins.module_utils._areas.network_interface import (
@@ -20,11 +20,11 @@ TCP_LISTEN = '0A'
 
 
 def _address(hex_address):
-    """The text form of an address as /proc/net/tcp* prints it (32-bit words in host order)."""
+    """The canonical text of an address as /proc/net/tcp* prints it (32-bit words in host
+    order), the same form interface addresses take, so the two compare as text."""
     raw = binascii.unhexlify(hex_address)
     words = b''.join(raw[index:index + 4][::-1] for index in range(0, len(raw), 4))
-    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
-    return socket.inet_ntop(family, words)
+    return str(_addresses.from_packed(words))
 
 
 def parse_listeners(proc_net_tcp):

@@ -18,6 +18,7 @@ __metaclass__ = type
 import re
 import unicodedata
 
+from ansible_collections.mailroom.server.plugins.module_utils import _addresses
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 
 # Parameters whose change Postfix only honours after "postfix stop; postfix start" (postconf(5)).
@@ -191,12 +192,68 @@ def desired_value(what, value):
     return normalize_value(value)
 
 
+def _network_pattern_error(pattern):
+    """Why Postfix would refuse one mynetworks pattern, or None. Patterns: an address or
+    address/length (IPv6 in brackets), a host name, a /file, a type:table, each optionally
+    "!"-negated. Postfix finds a bad address only when smtpd starts, and then accepts no mail,
+    so it is refused here, before anything is staged."""
+    pattern = pattern[1:] if pattern.startswith('!') else pattern
+    if pattern.startswith('/') or pattern.startswith('$'):
+        return None                                     # a pattern file, a parameter's value
+    bracketed = pattern.startswith('[')
+    if bracketed:
+        inside, closing, after = pattern[1:].partition(']')
+        if not closing or after and not after.startswith('/'):
+            return 'an address in brackets, optionally followed by /length, such as [2001:db8::]/32'
+        pattern = inside + after
+    address_text = pattern.partition('/')[0]
+    address = _addresses.parse_address(address_text)
+    if address is None:
+        if bracketed:
+            return '%s is not an IP address' % address_text
+        if ':' in pattern or _addresses.is_host_name(pattern):
+            return None                                 # type:table, or a host name
+        return 'neither an IP address, a network (address/length) nor a host name'
+    length = pattern[len(address_text):]                # "/24", or "" for one address
+    if address.version == 6 and not bracketed:
+        return 'an IPv6 address goes in brackets ([%s]%s), else Postfix reads a table name' % (address_text, length)
+    network = _addresses.parse_network(pattern) if length else None
+    if length and network is None:
+        return 'the length after "/" must be a number from 0 to %d' % (32 if address.version == 4 else 128)
+    if address.is_ipv4_mapped():
+        return ('an IPv4-mapped address never matches (Postfix sees IPv4 clients as IPv4): write it in '
+                'IPv4 form, %s%s' % (address.ipv4(), '/%d' % max(network.prefixlen - 96, 0) if network else ''))
+    if network is None:
+        return None
+    if network.ip != network.network:
+        spelled = '[%s]' % network.network if address.version == 6 else str(network.network)
+        return 'host bits are set, which Postfix refuses: the network is %s/%d' % (spelled, network.prefixlen)
+    return None
+
+
+def check_networks(what, value):
+    """Refuse a mynetworks value Postfix would not accept, naming the first bad pattern."""
+    if '{' in value:
+        return      # an inline:{ ... } table groups patterns in a way this word split cannot follow
+    for pattern in value.replace(',', ' ').split():
+        reason = _network_pattern_error(pattern)
+        if reason:
+            raise ConfigError('%s: %s: %s' % (what, shown(pattern), reason))
+
+
+# Parameters whose value is checked beyond staying on one line.
+PARAMETER_CHECKS = {'mynetworks': check_networks}
+
+
 def desired_parameters(parameters, option='parameters'):
     """Validate and normalise the module's `parameters` (or `defaults`) option; None means "remove"."""
     result = {}
     for name, value in (parameters or {}).items():
         check_parameter_name(option, name)
-        result[name] = None if value is None else desired_value('%s: %s' % (option, name), value)
+        what = '%s: %s' % (option, name)
+        result[name] = None if value is None else desired_value(what, value)
+        if result[name] is not None and name in PARAMETER_CHECKS:
+            PARAMETER_CHECKS[name](what, result[name])
     return result
 
 

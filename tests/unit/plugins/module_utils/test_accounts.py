@@ -256,3 +256,41 @@ def test_directory_settings_cannot_break_out_of_their_line(name, value):
         _directory.normalise('ldap', dict(LDAP_DIR, **{name: value}))
     if name == 'bind_password':
         assert 'secret' not in str(refused.value)
+
+
+@pytest.mark.parametrize('uri', [
+    'ldap://ldap.example.test',
+    'LDAPS://LDAP.Example.Test:636/',
+    'ldap://dc1',
+    'ldap://192.0.2.10:389',
+    'ldap://[2001:db8::10]',
+    'ldaps://[2001:db8::10]:636',
+])
+def test_directory_uri_hosts_that_are_taken(uri):
+    assert _directory.normalise('ldap', dict(LDAP_DIR, uri=uri))['uri'] == uri
+
+
+# The host goes unchanged into Postfix's server_host, Dovecot's uris and ldapsearch -H.
+@pytest.mark.parametrize('uri, message', [
+    ('ldap://2001:db8::10', r'an IPv6 address goes in brackets \(ldap://\[2001:db8::10\]\)'),
+    ('ldap://::1', r'an IPv6 address goes in brackets'),
+    ('ldap://[192.0.2.10]', r'\[192.0.2.10\] is not an IPv6 address in brackets'),
+    ('ldap://[fe80::1%eth0]', 'is not an IPv6 address in brackets'),
+    ('ldap://[::ffff:192.0.2.1', 'must be scheme://host'),
+    ('ldap://999.0.0.1', "'999.0.0.1' is neither a host name nor an IP address"),
+    ('ldap://192.0.2', 'is neither a host name nor an IP address'),
+    ('ldap://ldap_1.example.test', 'is neither a host name nor an IP address'),
+    ('ldap://-ldap.example.test', 'is neither a host name nor an IP address'),
+    ('ldap://', 'names no host'),
+    ('ldap:///', 'names no host'),
+    ('ldap://ldap.example.test:0', 'port 0 is out of range'),
+    ('ldap://ldap.example.test:65536', 'port 65536 is out of range'),
+    ('ldap://ldap.example.test:ldap', 'must be scheme://host'),
+    ('ldap://ldap.example.test/dc=example,dc=test', 'must be scheme://host'),
+    ('ldap://user@ldap.example.test', "'user@ldap.example.test' is neither a host name"),
+    ('ldap://ldap.example.test ldap://other', 'must not contain spaces'),
+    ('ldapi:///var/run/slapd/ldapi', 'one ldap:// or ldaps:// URI'),
+])
+def test_directory_uri_hosts_that_are_refused(uri, message):
+    with pytest.raises(SettingsError, match='directory.uri' + '.*' + message):
+        _directory.normalise('ldap', dict(LDAP_DIR, uri=uri))

@@ -40,6 +40,21 @@ def test_interface_addresses_skip_link_local_and_unstable_addresses():
     assert INTERFACES['dummy0'] == []
 
 
+def test_interface_addresses_are_canonical_and_only_addresses():
+    # These strings become inet_interfaces and listen: what is no address never gets there.
+    ip_json = json.dumps([{'ifname': 'eth2', 'addr_info': [
+        {'family': 'inet6', 'local': '2001:DB8:0:0::7', 'scope': 'global'},
+        {'family': 'inet6', 'local': 'FE80::7', 'scope': 'global'},     # link-local whatever the scope says
+        {'family': 'inet', 'local': '192.0.2.7\nrelayhost = x', 'scope': 'global'},
+        {'family': 'inet', 'local': '192.0.2.8 ', 'scope': 'global'},
+        {'family': 'inet', 'local': '127.1', 'scope': 'global'},
+        {'family': 'inet6', 'local': 'fe80::8%eth2', 'scope': 'global'},
+        {'family': 'inet', 'scope': 'global'},
+        {'family': 'inet', 'local': '169.254.0.7', 'scope': 'link'},     # IPv4 link-local binds without a scope
+    ]}])
+    assert _network_interface.interface_addresses(ip_json) == {'eth2': ['2001:db8::7', '169.254.0.7']}
+
+
 @pytest.mark.parametrize('inet_interfaces, listen, expected', [
     ('all', None, 'all'),
     ('all', '*, ::', 'all'),
@@ -50,6 +65,8 @@ def test_interface_addresses_skip_link_local_and_unstable_addresses():
     ('172.22.0.2', '172.21.0.2', None),
     ('10.9.9.9', '10.9.9.9', None),
     ('all', '""', None),
+    # written by hand, in another spelling of the same addresses
+    ('172.21.0.2, 2001:DB8:0::2', '172.21.0.2 [2001:db8:0:0::2]', 'eth0'),
 ])
 def test_read(inet_interfaces, listen, expected):
     assert _network_interface.read(state(inet_interfaces, listen)) == {'interface': expected}

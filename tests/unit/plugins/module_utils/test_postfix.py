@@ -4,6 +4,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 import pytest
 
 from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
@@ -349,3 +351,49 @@ def test_master_cf_renderer_refuses_arguments_and_options_that_leave_their_place
     service = _postfix.parse_master_cf(MASTER_CF)['smtp/inet']
     with pytest.raises(_postfix.ConfigError, match='master.cf: "smtp/inet"'):
         _postfix.edit_master_cf(MASTER_CF, {'smtp/inet': dict(service, **change)})
+
+
+# mynetworks: Postfix checks it only when smtpd starts, and a bad pattern then stops smtpd from
+# accepting any mail, after the reload has already happened.
+@pytest.mark.parametrize('value', [
+    ['127.0.0.0/8', '[::1]/128'],
+    '127.0.0.0/8 [::1]/128 192.0.2.7 [2001:db8::1] [2001:db8::]/32 !192.0.2.0/28 0.0.0.0/0',
+    'relay.example.test, /etc/postfix/network_table, cidr:/etc/postfix/network_table, $config_directory/nets',
+    '127.0.0.0/8 inline:{ 192.0.2.0/24 }',
+])
+def test_mynetworks_postfix_accepts_pass(value):
+    assert _postfix.desired_parameters({'mynetworks': value})['mynetworks'] == _postfix.desired_value('x', value)
+
+
+@pytest.mark.parametrize('value, reason', [
+    ('192.0.2.7/24', 'host bits are set, which Postfix refuses: the network is 192.0.2.0/24'),
+    ('[2001:db8::1]/32', r'host bits are set, which Postfix refuses: the network is \[2001:db8::\]/32'),
+    ('2001:db8::/32', r'an IPv6 address goes in brackets \(\[2001:db8::\]/32\)'),
+    ('::1', r'an IPv6 address goes in brackets \(\[::1\]\)'),
+    ('[::ffff:127.0.0.0]/104', 'an IPv4-mapped address never matches .*IPv4 form, 127.0.0.0/8'),
+    ('[::ffff:192.0.2.1]', 'an IPv4-mapped address never matches .*IPv4 form, 192.0.2.1$'),
+    ('192.0.2.0/33', 'the length after "/" must be a number from 0 to 32'),
+    ('[::1]/129', 'the length after "/" must be a number from 0 to 128'),
+    ('192.0.2.0/', 'the length after "/" must be'),
+    ('192.0.2.0/255.255.255.0', 'the length after "/" must be'),
+    ('127.1', 'neither an IP address, a network'),
+    ('10/8', 'neither an IP address, a network'),
+    ('999.0.0.0/8', 'neither an IP address, a network'),
+    ('*', 'neither an IP address, a network'),
+    ('[::1', 'an address in brackets'),
+    ('[::1]128', 'an address in brackets'),
+    ('[mail.example.test]', 'mail.example.test is not an IP address'),
+    ('!', 'neither an IP address, a network'),
+])
+def test_mynetworks_postfix_would_refuse_are_named(value, reason):
+    with pytest.raises(_postfix.ConfigError, match='^parameters: mynetworks: "%s": %s' % (re.escape(value), reason)):
+        _postfix.desired_parameters({'mynetworks': ['127.0.0.0/8', value]})
+
+
+def test_mynetworks_is_checked_in_defaults_too_and_stays_one_line():
+    with pytest.raises(_postfix.ConfigError, match='^defaults: mynetworks: "192.0.2.7/24"'):
+        _postfix.desired_parameters({'mynetworks': '192.0.2.7/24'}, 'defaults')
+    with pytest.raises(_postfix.ConfigError, match='single line'):
+        _postfix.desired_parameters({'mynetworks': '127.0.0.0/8\nrelayhost = x'})
+    with pytest.raises(_postfix.ConfigError, match='single line'):
+        _postfix.desired_parameters({'mynetworks': ['127.0.0.0/8', '[::1]/128\n']})

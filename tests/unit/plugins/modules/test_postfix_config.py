@@ -4,7 +4,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mailroom.server.plugins.module_utils._postfix import config as _postfix
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import parameter_names
@@ -87,3 +90,14 @@ def test_multi_line_parameter_value_is_refused(option):
     args[option] = given
     with pytest.raises(_postfix.ConfigError, match="%s: smtpd_banner" % option):
         postfix_config.plan(TEXTS, args['parameters'], args['defaults'], [])
+
+
+def test_without_netaddr_the_module_says_which_library_is_missing(monkeypatch, capsys):
+    """On a host where python3-netaddr is not installed (the mta role installs it), the module
+    stops before reading anything and names the library, as Ansible's modules do."""
+    monkeypatch.setattr(postfix_config, 'HAS_NETADDR', False)
+    with patch_module_args({'parameters': {'mynetworks': '127.0.0.0/8'}}):
+        with pytest.raises(SystemExit):
+            postfix_config.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result['failed'] and 'netaddr' in result['msg']
