@@ -13,12 +13,22 @@ the other way round.
     index_probe.py ... delete
         the folder, gone
 The changed bytes on the host: every OLD_WORDS[i] replaced by NEW_WORDS[i] (same length in UTF-8).
+
+Delivered mail goes to INBOX, which also holds the search corpus, so its probe has words of its own:
+    index_probe.py ... deliver --to ADDRESS [--smtp-port 25]
+        one message holding DELIVERED_OLD over SMTP, waited for with FETCH (a SEARCH would index
+        it); prints {"uid": N}
+    index_probe.py ... search-delivered
+        {"old": {...}, "new": {...}} for DELIVERED_OLD and DELIVERED_NEW in INBOX
+    index_probe.py ... expunge --uid N
+        that INBOX message, gone
 """
 from __future__ import absolute_import, division, print_function
 
 import argparse
 import imaplib
 import json
+import smtplib
 import ssl
 import sys
 import time
@@ -31,6 +41,9 @@ MESSAGE = (
     'From: probe@example.net\r\nTo: probe@example.test\r\nSubject: index probe\r\n'
     'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
     '这是一个关于数据库索引的测试，请勿回复 zebraword\r\n')
+DELIVERED_OLD = ['quokkaword']
+DELIVERED_NEW = ['wombatword']
+DELIVERED_SUBJECT = 'delivery index probe'
 
 
 def connect(args):
@@ -73,6 +86,41 @@ def search(session):
             'new': dict((word, found(session, word)) for word in NEW_WORDS)}
 
 
+def deliver(session, args):
+    session.select('INBOX', readonly=True)
+    status, data = session.status('INBOX', '(UIDNEXT)')
+    if status != 'OK':
+        raise RuntimeError('STATUS: %r' % data)
+    first_uid = int(data[0].decode().rsplit('UIDNEXT', 1)[1].strip(' )'))
+    message = ('From: probe@example.net\r\nTo: %s\r\nSubject: %s\r\n\r\n'
+               'a delivered message for the search index %s\r\n'
+               % (args.to, DELIVERED_SUBJECT, ' '.join(DELIVERED_OLD)))
+    with smtplib.SMTP(args.host, args.smtp_port, timeout=60) as smtp:
+        smtp.sendmail('probe@example.net', [args.to], message.encode('ascii'))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        session.noop()
+        status, data = session.uid('FETCH', '%d:*' % first_uid, '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+        for item in data:
+            if isinstance(item, tuple) and DELIVERED_SUBJECT.encode() in item[1]:
+                return {'uid': int(item[0].split(b'UID ')[1].split()[0])}
+        time.sleep(0.5)
+    raise RuntimeError('the delivered probe message did not arrive in INBOX')
+
+
+def search_delivered(session):
+    session.select('INBOX', readonly=True)
+    return {'old': dict((word, found(session, word)) for word in DELIVERED_OLD),
+            'new': dict((word, found(session, word)) for word in DELIVERED_NEW)}
+
+
+def expunge(session, args):
+    session.select('INBOX')
+    session.uid('STORE', str(args.uid), '+FLAGS.SILENT', '(\\Deleted)')
+    status, data = session.uid('EXPUNGE', str(args.uid))
+    return {'expunged': status == 'OK'}
+
+
 def delete(session):
     status, data = session.delete(FOLDER)
     return {'deleted': status == 'OK', 'answer': data[0].decode('utf-8', 'replace') if data and data[0] else ''}
@@ -84,12 +132,18 @@ def main(argv=None):
     parser.add_argument('--port', type=int, default=993)
     parser.add_argument('--user', required=True)
     parser.add_argument('--password-file', required=True)
-    parser.add_argument('action', choices=['append', 'search', 'delete'])
+    parser.add_argument('--smtp-port', type=int, default=25)
+    parser.add_argument('--to', help='recipient of the delivered probe')
+    parser.add_argument('--uid', type=int, help='INBOX message to expunge')
+    parser.add_argument('action', choices=['append', 'search', 'delete', 'deliver', 'search-delivered',
+                                           'expunge'])
     args = parser.parse_args(argv)
+    actions = {'append': append, 'search': search, 'delete': delete, 'search-delivered': search_delivered,
+               'deliver': lambda session: deliver(session, args),
+               'expunge': lambda session: expunge(session, args)}
     session = connect(args)
     try:
-        print(json.dumps({'append': append, 'search': search, 'delete': delete}[args.action](session),
-                         ensure_ascii=False))
+        print(json.dumps(actions[args.action](session), ensure_ascii=False))
     finally:
         session.logout()
     return 0

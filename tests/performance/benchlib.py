@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -16,8 +17,13 @@ RECAP = re.compile(r'ok=(\d+)\s+changed=(\d+)')
 
 
 def run(command, **kwargs):
-    return subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, **kwargs).stdout
+    try:
+        return subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, **kwargs).stdout
+    except subprocess.CalledProcessError as error:
+        # The command's own words (a failed task, a shell error) are what a reader needs.
+        sys.stderr.write(error.output[-6000:] if error.output else '')
+        raise
 
 
 def docker_exec(container, script):
