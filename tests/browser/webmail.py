@@ -15,6 +15,7 @@ screenshot under the artifacts directory; `Webmail.screenshots` lists them in or
 from __future__ import absolute_import, division, print_function
 
 import base64
+import json
 import os
 import re
 import time
@@ -31,6 +32,12 @@ NAVIGATED = 'Execution context was destroyed'
 NAVIGATION_RETRIES = 2
 # Roundcube's messages of failure, in the corner of every page.
 ERRORS = '#messagestack div.error, #messagestack div.warning'
+# Roundcube's answer to a send, the page its hidden frame loads: the commands it gives the compose
+# screen, JSON-encoded arguments (rcmail_output_html). The confirmation shows for half a second
+# before Roundcube goes back to the list, too short to be seen reliably on a loaded machine.
+SENT_COMMAND = re.compile(r'sent_successfully\(\s*"confirmation"\s*,\s*("(?:[^"\\]|\\.)*")')
+SHOWN_PROBLEM = re.compile(r'display_message\(\s*("(?:[^"\\]|\\.)*")\s*,\s*"(?:error|warning)"')
+SEND_ANSWER_MS = 120000
 
 # How #logo is shown: the image file's own size, and the box its pixels are drawn in (the
 # element's box less padding and border: Elastic pads the sidebar logo).
@@ -195,6 +202,24 @@ def measure_logo(page):
     return page.eval_on_selector('#logo', LOGO_METRICS_JS)
 
 
+def send_outcome(answer):
+    """('sent', confirmation), ('refused', Roundcube's message) or (None, '') for a frame page
+    that is no answer to a send (a draft saved meanwhile)."""
+    match = SENT_COMMAND.search(answer)
+    if match:
+        return 'sent', json.loads(match.group(1))
+    match = SHOWN_PROBLEM.search(answer)
+    if match:
+        return 'refused', json.loads(match.group(1))
+    return None, ''
+
+
+def is_compose_submission(response):
+    """The compose form posted into its hidden frame (submit_messageform: _unlock and _framed)."""
+    return (response.request.method == 'POST' and '_unlock=' in response.url
+            and '_framed=1' in response.url)
+
+
 class Mailbox:
     """A logged-in user's webmail, in one browser context (closed with the browser: closing it
     on its own once hung Chromium after a send)."""
@@ -350,16 +375,23 @@ class Mailbox:
                 self.screenshot('encrypt-not-ticked')
                 raise WebmailError('"Encrypt this message" did not tick for %s' % self.user)
         self.screenshot('compose')
-        page.click('#compose-content .formbuttons .send')
-        confirmation = '#messagestack div.confirmation'
         try:
-            self.wait_for(confirmation)
+            with page.expect_response(is_compose_submission, timeout=SEND_ANSWER_MS) as answer:
+                page.click('#compose-content .formbuttons .send')
+            outcome, text = send_outcome(answer.value.text())
+            if outcome is None:
+                # Not the send's answer: read the confirmation or the error on screen instead.
+                confirmation = '#messagestack div.confirmation'
+                self.wait_for(confirmation)
+                outcome, text = 'sent', self.read_settled(page.locator(confirmation).first.inner_text)
         except Exception as exc:
             self.screenshot('send-failed')
             raise WebmailError('sending as %s: %s' % (self.user, exc))
-        text = self.read_settled(page.locator(confirmation).first.inner_text).strip()
+        if outcome == 'refused':
+            self.screenshot('send-refused')
+            raise WebmailError('sending as %s: %s' % (self.user, text))
         self.screenshot('sent')
-        return text
+        return text.strip()
 
     def preferences_frame(self):
         return self.page.frame_locator('#preferences-frame')

@@ -139,3 +139,45 @@ def test_a_page_that_keeps_navigating_or_another_error_is_raised():
     with pytest.raises(PlaywrightError, match='Timeout'):
         mailbox_on(page).read_settled(timed_out)
     assert page.loads == 0
+
+
+FRAMED_SENT = ('<script>if (window.parent && parent.rcmail) {\n'
+               '\tparent.rcmail.set_env({"compose_extwin":false});\n'
+               '\tparent.rcmail.sent_successfully("confirmation","Message sent successfully.",["Sent"],false);\n'
+               '}\n</script>')
+FRAMED_REFUSED = ('<script>if (window.parent && parent.rcmail) {\n'
+                  '\tparent.rcmail.display_message("SMTP Error (550): Failed to add recipient \\"bob@example.test\\"'
+                  ' (5.7.1 sender name is fixed).","error",0);\n}\n</script>')
+
+
+@pytest.mark.parametrize('answer, expected', [
+    (FRAMED_SENT, ('sent', 'Message sent successfully.')),
+    (FRAMED_REFUSED, ('refused', 'SMTP Error (550): Failed to add recipient "bob@example.test" '
+                                 '(5.7.1 sender name is fixed).')),
+    # A confirmation of another kind (a draft saved meanwhile) is no answer to the send.
+    ('<script>parent.rcmail.display_message("Message saved to Drafts.","confirmation",0);</script>', (None, '')),
+    ('<html></html>', (None, '')),
+])
+def test_roundcubes_answer_to_a_send_is_read_from_its_frame(answer, expected):
+    assert webmail.send_outcome(answer) == expected
+
+
+class FakeRequest:
+    def __init__(self, method):
+        self.method = method
+
+
+class FakeResponse:
+    def __init__(self, method, url):
+        self.request = FakeRequest(method)
+        self.url = url
+
+
+@pytest.mark.parametrize('method, url, expected', [
+    ('POST', 'https://h/?_task=mail&_unlock=loading1&_framed=1&_lang=en_US', True),
+    ('GET', 'https://h/?_task=mail&_unlock=loading1&_framed=1', False),
+    ('POST', 'https://h/?_task=mail&_action=refresh&_remote=1', False),     # the keep-alive request
+    ('POST', 'https://h/?_task=mail&_unlock=loading2', False),
+])
+def test_only_the_compose_forms_own_post_is_its_answer(method, url, expected):
+    assert webmail.is_compose_submission(FakeResponse(method, url)) is expected
