@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -15,7 +16,10 @@ _ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 def _collections_tree():
     if os.path.basename(os.path.dirname(os.path.dirname(_ROOT))) == 'ansible_collections':
         return os.path.dirname(os.path.dirname(os.path.dirname(_ROOT)))
-    tree = os.path.join(tempfile.gettempdir(), 'mailroom-unit-collections')
+    # One tree per checkout (as scripts/lib.sh keeps): a shared one was re-pointed by whichever
+    # checkout ran pytest last, under another checkout's run.
+    tree = os.path.join(tempfile.gettempdir(), 'mailroom-unit-collections',
+                        hashlib.sha256(_ROOT.encode('utf-8')).hexdigest()[:12])
     link = os.path.join(tree, 'ansible_collections', 'mailroom', 'server')
     if not os.path.islink(link) or os.path.realpath(link) != _ROOT:
         os.makedirs(os.path.dirname(link), exist_ok=True)
