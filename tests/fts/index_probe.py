@@ -80,10 +80,10 @@ def append(session):
     return {'appended': True}
 
 
-def search(session):
-    session.select(FOLDER, readonly=True)
-    return {'old': dict((word, found(session, word)) for word in OLD_WORDS),
-            'new': dict((word, found(session, word)) for word in NEW_WORDS)}
+def search(session, folder, old, new):
+    session.select(folder, readonly=True)
+    return {'old': dict((word, found(session, word)) for word in old),
+            'new': dict((word, found(session, word)) for word in new)}
 
 
 def deliver(session, args):
@@ -106,12 +106,6 @@ def deliver(session, args):
                 return {'uid': int(item[0].split(b'UID ')[1].split()[0])}
         time.sleep(0.5)
     raise RuntimeError('the delivered probe message did not arrive in INBOX')
-
-
-def search_delivered(session):
-    session.select('INBOX', readonly=True)
-    return {'old': dict((word, found(session, word)) for word in DELIVERED_OLD),
-            'new': dict((word, found(session, word)) for word in DELIVERED_NEW)}
 
 
 def expunge(session, args):
@@ -138,7 +132,9 @@ def main(argv=None):
     parser.add_argument('action', choices=['append', 'search', 'delete', 'deliver', 'search-delivered',
                                            'expunge'])
     args = parser.parse_args(argv)
-    actions = {'append': append, 'search': search, 'delete': delete, 'search-delivered': search_delivered,
+    actions = {'append': append, 'delete': delete,
+               'search': lambda session: search(session, FOLDER, OLD_WORDS, NEW_WORDS),
+               'search-delivered': lambda session: search(session, 'INBOX', DELIVERED_OLD, DELIVERED_NEW),
                'deliver': lambda session: deliver(session, args),
                'expunge': lambda session: expunge(session, args)}
     session = connect(args)
