@@ -13,10 +13,11 @@ module: client
 short_description: The whole Client tab of the mail host (the webmail's policies) in one change
 version_added: 0.3.0
 description:
-  - The admin panel's MailPlus Client tab at once - sender name, mail encryption, mailbox sharing
-    and the webmail's logo - with the same options as M(mailroom.server.sender_name),
-    M(mailroom.server.mail_encryption), M(mailroom.server.mailbox_sharing) and
-    M(mailroom.server.custom_logo) (whose image is read and checked on the controller the same way).
+  - The admin panel's MailPlus Client tab at once - sender name, mail encryption, mailbox sharing,
+    the webmail's logo and shared links for large attachments - with the same options as
+    M(mailroom.server.sender_name), M(mailroom.server.mail_encryption), M(mailroom.server.mailbox_sharing),
+    M(mailroom.server.custom_logo) (whose image is read and checked on the controller the same way) and
+    M(mailroom.server.shared_links).
   - The host is read once, all changes are validated together on staged copies, and each daemon
     (Dovecot, the webmail) is reloaded at most once; if one does not take the change, the previous
     files come back and every daemon runs on them again.
@@ -82,6 +83,24 @@ options:
           sha256:
             description: SHA-256 of the file.
             type: str
+  shared_links:
+    description: Options of M(mailroom.server.shared_links).
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether large attachments are turned into links.
+        type: bool
+      domain_limits:
+        description:
+          - Mail domain of the sender to the size above which an attachment becomes a link (C(10MB), C(25 MiB), or
+            whole bytes; K, M and G are powers of 1024), 1 KiB to 2 GiB. A domain not listed has no conversion.
+        type: dict
+      link_lifetime_days:
+        description: How many days a link works, 1 to 3650, or V(0) for links that never expire.
+        type: int
+      base_url:
+        description: The public HTTPS address the downloads are served from, C(https://host[:port][/path]).
+        type: str
 notes:
   - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", lists every setting of
     the tab, the option that sets it and what changes on the host.
@@ -93,12 +112,14 @@ seealso:
   - module: mailroom.server.mail_encryption
   - module: mailroom.server.mailbox_sharing
   - module: mailroom.server.custom_logo
+  - module: mailroom.server.shared_links
   - module: mailroom.server.protocol
 requirements:
   - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
-  - The C(mailroom.server.webmail) role applied on the host; the O(mailbox_sharing) section also needs the
-    C(mailroom.server.imap) role, and the sender name and encryption policies are enforced on submission by
-    the C(mailroom.server.mta) role
+  - The C(mailroom.server.webmail) role applied on the host for every section but O(shared_links); the
+    O(mailbox_sharing) section also needs the C(mailroom.server.imap) role, and the sender name and encryption
+    policies are enforced on submission by the C(mailroom.server.mta) role
+  - The C(mailroom.server.shared_links) role applied on the host for the O(shared_links) section
 author:
   - mailroom.server developers (@mailroom)
 '''
@@ -110,6 +131,7 @@ EXAMPLES = r'''
     mail_encryption: {openpgp: true, smime: false}
     mailbox_sharing: {enabled: true}
     custom_logo: {src: files/logo.png}
+    shared_links: {enabled: true, domain_limits: {example.com: 10MB}}
 
 - name: Read mx1's Client tab
   mailroom.server.client_info:

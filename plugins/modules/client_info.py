@@ -73,6 +73,13 @@ client:
           V(present) keeps the logo the host shows; another host gets it with O(mailroom.server.client#module:custom_logo.src).
       type: dict
       sample: {state: present}
+    shared_links:
+      description:
+        - Options of M(mailroom.server.shared_links), sizes in bytes. Left out on a host without the
+          C(mailroom.server.shared_links) role.
+      type: dict
+      sample: {enabled: true, domain_limits: {example.com: 10485760}, link_lifetime_days: 30,
+               base_url: 'https://mail.example.com'}
 interrupted_change:
   description: A settings change that was started and did not finish (its process was killed).
   returned: when there is one

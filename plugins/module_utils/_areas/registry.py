@@ -17,6 +17,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     mailbox_sharing,
     network_interface,
     sender_name,
+    shared_links,
     smtp,
     tls_profile,
 )
@@ -27,11 +28,12 @@ SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH 
 # The Protocol tab, in the order of the panel; the smtp module also carries the account type.
 PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
 
-SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO = register(
-    sender_name, mail_encryption, mailbox_sharing, custom_logo)
+SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS = register(
+    sender_name, mail_encryption, mailbox_sharing, custom_logo, shared_links)
 
-# The MailPlus Client tab: the webmail and its policies, enforced on the server for every client.
-CLIENT = (SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO)
+# The MailPlus Client tab: the webmail and its policies, enforced on the server for every client,
+# and shared links for large attachments (their own role's milter, with or without the webmail).
+CLIENT = (SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS)
 
 # Every area, for checks across areas (ports) and for settings_info.
 ALL = PROTOCOL + CLIENT
@@ -51,4 +53,5 @@ CLIENT_PAGE = (
     ('mail_encryption', (MAIL_ENCRYPTION,)),
     ('mailbox_sharing', (MAILBOX_SHARING,)),
     ('custom_logo', (CUSTOM_LOGO,)),
+    ('shared_links', (SHARED_LINKS,)),
 )

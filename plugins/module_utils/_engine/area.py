@@ -17,6 +17,10 @@ Optional, with the defaults used when absent:
 
 * ``facts()`` - facts this area reads from the host's files (no commands), merged into
   ``state.facts`` before any area reads (default none);
+* ``unavailable(state)`` - None when the area can be read and set on this host (default), else
+  why not: a message naming the role to apply first. A module setting the area fails with it
+  before anything is read or written; info modules and checks across areas leave the area out
+  (for an area whose program a role of its own installs, which no daemon adapter stands for);
 * ``read_staged(staged, wanted)`` - what a staged configuration gives (default ``read``), for
   areas keeping part of their settings outside the daemons' configuration;
 * ``ports(settings, state)`` - {port: what listens there} the settings open (default none),
@@ -73,12 +77,17 @@ class State(object):
 
 
 class ManagedFile(object):
-    """A file an area writes beside the daemons' configuration (a lookup table, credentials)."""
+    """A file an area writes beside the daemons' configuration (a lookup table, credentials).
+
+    ``daemon`` None is a file whose reader notices the change by itself (a milter that stats its
+    file per message): written and restored with the change like the others, staged by no daemon
+    and activating none.
+    """
 
     def __init__(self, path, text, daemon, mode=0o600, group=None):
         self.path = path
         self.text = text          # str, or bytes for binary content (an image)
-        self.daemon = daemon      # the daemon that reads it: activated when the file changes
+        self.daemon = daemon      # the daemon that reads it (activated when the file changes), or None
         self.mode = mode
         self.group = group        # group name for a new file (root otherwise)
 
@@ -165,6 +174,7 @@ class Area(object):
         self.desired = namespace.desired
         self.plan = namespace.plan
         self.facts = getattr(namespace, 'facts', None) or dict
+        self.unavailable = getattr(namespace, 'unavailable', None) or (lambda _state: None)
         self.read_staged = getattr(namespace, 'read_staged', None) or _read_default(namespace)
         self.ports = getattr(namespace, 'ports', None) or (lambda _settings, _state: {})
         self.public = getattr(namespace, 'public', None) or (lambda settings: settings)

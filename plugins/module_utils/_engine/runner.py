@@ -86,8 +86,9 @@ def read_state(daemons, facts):
     return state
 
 
-def _readable(area, daemons):
-    return all(name in daemons for name in area.daemons)
+def _readable(area, daemons, state):
+    """Whether the area's daemons are on the host, and whatever else it stands on."""
+    return all(name in daemons for name in area.daemons) and area.unavailable(state) is None
 
 
 def port_claims(areas, settings, state):
@@ -297,8 +298,13 @@ def _run(request, result):
 
     current, wanted = {}, {}
     requested = [area for area, _options in request.requests]
+    for area, _options in request.requests:
+        # Before any read: an area whose program is missing has nothing to read or set.
+        missing = area.unavailable(state)
+        if missing:
+            raise SettingsError('%s: %s' % (area.name, missing))
     for area in request.all_areas:
-        if area not in requested and _readable(area, daemons):
+        if area not in requested and _readable(area, daemons, state):
             try:
                 current[area.name] = area.read(state)
             except SettingsError:
@@ -390,7 +396,7 @@ def read_areas(module, areas, *layouts):
     for area in areas:
         facts.update(area.facts())
     state = read_state(daemons, facts)
-    values = dict((area.name, area.read(state)) for area in areas if _readable(area, daemons))
+    values = dict((area.name, area.read(state)) for area in areas if _readable(area, daemons, state))
     read = [(area, {}) for area in areas if area.name in values]
     pages = [Request(module, read, areas, layout).shaped(values, as_options=True) for layout in layouts]
     return tuple(pages) + (journal.interrupted(),)

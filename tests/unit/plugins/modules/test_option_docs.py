@@ -26,6 +26,7 @@ AREA_MODULES = {
     'mail_encryption': (registry.MAIL_ENCRYPTION,),
     'mailbox_sharing': (registry.MAILBOX_SHARING,),
     'custom_logo': (registry.CUSTOM_LOGO,),
+    'shared_links': (registry.SHARED_LINKS,),
 }
 # Set by the action plugins from src, never by users: not in the settings role's variable.
 INTERNAL = ('content', 'controller_check')
