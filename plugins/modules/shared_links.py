@@ -36,8 +36,8 @@ options:
     type: bool
   domain_limits:
     description:
-      - The size above which an attachment becomes a link, per mail domain of the sender, for example
-        C({example.com: 10MB, example.org: 25 MiB}). A domain not listed has no conversion.
+      - 'The size above which an attachment becomes a link, per mail domain of the sender, for example
+        C({example.com: 10MB, example.org: 25 MiB}). A domain not listed has no conversion.'
       - Sizes are whole bytes (C(10485760)) or a number with a unit, read as Ansible's C(human_to_bytes) does - C(K),
         C(M) and C(G) are powers of 1024, so C(10MB), C(10M) and C(10 MiB) are all 10485760 bytes. A lower-case
         C(b) (bits) is refused.

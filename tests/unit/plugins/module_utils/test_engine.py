@@ -157,6 +157,26 @@ def test_managed_files_are_restored_too_and_new_ones_removed(host):
     assert all(files[table] is None for name, _a, files in host.log[2:])
 
 
+def test_a_file_of_no_daemon_is_written_and_restored_and_activates_nothing(host):
+    # A reader that notices a new file by itself (a milter stating its file per message).
+    policy = str(host.tmp / 'policy' / 'milter.json')
+    alone = make(host)
+    alone.stage([('milter', Plan(files=[ManagedFile(policy, '{"on": true}\n', None, mode=0o644)]))], State())
+    assert alone.actions == {} and alone.paths == [policy]
+    assert alone.commit(activate=True) == {}
+    assert _read(policy) == '{"on": true}\n' and host.log == []
+    assert oct(os.stat(policy).st_mode & 0o777) == oct(0o644)
+    assert not os.path.exists(host.journal.marker)
+    # With a daemon that refuses its part: the file comes back as it was.
+    _PATHS.add(policy)
+    change = make(host, dovecot={'fail_activate': 1})
+    change.stage(plans(host, files=[ManagedFile(policy, '{"on": false}\n', None)]), State())
+    with pytest.raises(transaction.RolledBack):
+        change.commit(activate=True)
+    assert _read(policy) == '{"on": true}\n'
+    assert [name for name, _action, _files in host.log] == ['postfix', 'dovecot', 'dovecot', 'postfix']
+
+
 def test_a_failed_verification_rolls_back(host):
     change = make(host)
     change.stage(plans(host), State())
@@ -403,6 +423,32 @@ def test_the_next_run_finishes_an_interrupted_change(host, boundary):
     assert done.result['interrupted_change']['daemons'] == {'dovecot': 'restart'}
     assert module.warnings and 'interrupted' in module.warnings[0]
     assert not os.path.exists(host.journal.marker)
+
+
+def test_an_unavailable_area_is_refused_when_set_and_left_out_otherwise(host, boundary, monkeypatch):
+    namespace = types.ModuleType('needs_a_role')
+    namespace.__dict__.update(
+        NAME='needs_a_role', DAEMONS=(), OPTIONS=('on',), ARGUMENT_SPEC={'on': {'type': 'bool'}},
+        unavailable=lambda state: None if state.facts.get('installed') else 'apply the x role first',
+        read=lambda state: {'on': False}, desired=lambda current, options, state: {'on': True},
+        plan=lambda wanted, state: Plan())
+    needy = engine_area.Area(namespace)
+    facts = {'listening_ports': set()}
+    monkeypatch.setattr(runner.host_facts, 'gather', lambda module: dict(facts))
+    for module in (FakeModule(check_mode=True), FakeModule()):
+        with pytest.raises(Exit) as done:
+            runner.run(module, [(needy, {'on': True})], (needy,))
+        assert done.value.failed and done.value.result['changed'] is False
+        assert done.value.result['msg'] == 'needs_a_role: apply the x role first'
+    # Not requested, it is neither read nor in the way of another area's change.
+    other = file_area(host.paths['postfix'], 'postfix')
+    monkeypatch.setattr(runner, 'open_daemons', lambda module, journal, needed: make(host).daemons)
+    with pytest.raises(Exit) as done:
+        runner.run(FakeModule(check_mode=True), [(other, {'postfix': 'postfix new\n'})], (other, needy))
+    assert not done.value.failed and done.value.result['changed'] is True
+    assert runner.read_areas(FakeModule(), (needy,), (('page', (needy,)),)) == ({}, None)
+    facts['installed'] = True
+    assert runner.read_areas(FakeModule(), (needy,), (('page', (needy,)),)) == ({'page': {'on': False}}, None)
 
 
 def test_optional_areas_are_requested_only_when_their_options_are_given():
