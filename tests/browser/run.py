@@ -25,6 +25,15 @@ Commands:
             is the folder in the user's list of folders (Settings > Folders: subscribed or not),
             and does it open (by its URL, as a bookmark would) showing a message that opens;
             "as_expected" compares both with --expect-visible
+  links [--delete ID]
+            Settings > Shared links (the links page): "links", each {id, file_name, size (as shown),
+            size_bytes, created, expires (as shown), expires_at (null: never), never_expires, url,
+            new_tab, deletable}; with --delete, that link's Delete button is clicked (its question
+            accepted): "deleted" (its row gone after the page's answer), "message" (Roundcube's),
+            and "links" as the page shows them afterwards ("links_before": before)
+  sent-link --subject S [--folder Sent]
+            the message with that subject in the folder (default Sent), opened: "urls", the
+            download links of shared links (a[href*="/shared-links/"]) in its body
 The answer is JSON on stdout; "error" says what a person would have seen go wrong (exit 1).
 """
 from __future__ import absolute_import, division, print_function
@@ -47,7 +56,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'acceptance'))
 
 from mailclient import TIMEOUT, MailHost, imap_find, imap_login  # noqa: E402  pylint: disable=wrong-import-position
-from webmail import Webmail, WebmailError, fits_within, folders_under, is_editable  # noqa: E402  pylint: disable=wrong-import-position
+from webmail import (Webmail, WebmailError, fits_within, folders_under, is_editable,  # noqa: E402  pylint: disable=wrong-import-position
+                     is_link_id)
 
 LOGO_BOX = (128, 40)
 # Seconds a whole command may take, and the browser's shutdown after it answered (see main).
@@ -66,6 +76,12 @@ def boolean(text):
     if text.lower() not in ('true', 'false'):
         raise argparse.ArgumentTypeError('expected true or false')
     return text.lower() == 'true'
+
+
+def link_id(text):
+    if not is_link_id(text):
+        raise argparse.ArgumentTypeError('expected a link id: 32 lowercase hexadecimal digits')
+    return text
 
 
 def mail_host(address, domain):
@@ -177,7 +193,7 @@ def encryption(webmail, options):
 
 def sharing(webmail, options):
     mailbox = webmail.login(*options.user)
-    found = mailbox.sharing_ui(options.folder)
+    found = mailbox.sharing_ui(options.folder or 'INBOX')
     return dict(found, present=found['tab'] or found['table'])
 
 
@@ -236,8 +252,26 @@ def shared(webmail, options):
     return answer
 
 
+def links(webmail, options):
+    mailbox = webmail.login(*options.user)
+    mailbox.open_shared_links()
+    answer = {'links': mailbox.shared_links()}
+    if options.delete:
+        answer['links_before'] = answer['links']
+        answer['deleted'], answer['message'] = mailbox.delete_shared_link(options.delete)
+        answer['links'] = mailbox.shared_links()
+    return answer
+
+
+def sent_link(webmail, options):
+    mailbox = webmail.login(*options.user)
+    found = mailbox.message_shared_links(options.subject, folder=options.folder or 'Sent')
+    return dict(found, subject_matches=found['subject'] == options.subject)
+
+
 COMMANDS = {'roundtrip': roundtrip, 'identity': identity, 'encryption': encryption,
-            'sharing': sharing, 'logo': logo, 'openpgp': openpgp, 'shared': shared}
+            'sharing': sharing, 'logo': logo, 'openpgp': openpgp, 'shared': shared,
+            'links': links, 'sent-link': sent_link}
 
 
 def parse(argv):
@@ -248,7 +282,9 @@ def parse(argv):
     parser.add_argument('--user', type=account, required=True)
     parser.add_argument('--peer', type=account)
     parser.add_argument('--domain', default='example.test')
-    parser.add_argument('--folder', default='INBOX')
+    parser.add_argument('--folder', help='sharing: INBOX by default; sent-link: Sent by default')
+    parser.add_argument('--delete', type=link_id, help='links: the id of the link to delete')
+    parser.add_argument('--subject', help="sent-link: the message's subject")
     parser.add_argument('--passphrase', help="the peer's key's passphrase (openpgp; default: the peer's password)")
     parser.add_argument('--expect-visible', type=boolean, help='shared: should the user see the folder')
     parser.add_argument('--label', help="the screenshots' name prefix (default: the command)")
@@ -257,6 +293,10 @@ def parse(argv):
         parser.error('%s needs --peer' % options.command)
     if options.command == 'shared' and options.expect_visible is None:
         parser.error('shared needs --expect-visible')
+    if options.command == 'shared' and not options.folder:
+        parser.error('shared needs --folder')
+    if options.command == 'sent-link' and not options.subject:
+        parser.error('sent-link needs --subject')
     return options
 
 

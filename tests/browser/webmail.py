@@ -59,6 +59,27 @@ LOGO_METRICS_JS = """logo => {
 # enigma's dialog asking for a key's passphrase (before decrypting, or signing).
 PASSPHRASE_DIALOG = '.ui-dialog .prompt input[type=password]'
 
+# The links page (Settings > Shared links, the webmail role's mailroom_shared_links plugin) and its
+# stable DOM (docs/webmail.md): one row per link, the delete button posts a form.
+LINKS_MENU_ENTRY = '#settings-menu li.mailroom-shared-links a'
+LINKS_URL_QUERY = '_task=settings&_action=plugin.mailroom_shared_links'
+LINKS_TABLE = '#mailroom-shared-links'
+LINK_ROWS_JS = """rows => rows.map(row => {
+    const cell = name => row.querySelector(name);
+    const text = name => (cell(name) ? cell(name).textContent : '');
+    return {id: row.getAttribute('data-link-id'), file_name: text('.file-name'), size: text('.size'),
+            size_bytes: cell('.size') ? cell('.size').getAttribute('data-bytes') : null,
+            created: text('.created'), expires: text('.expires'),
+            expires_at: cell('.expires') ? cell('.expires').getAttribute('data-expires') : null,
+            url: cell('a.link') ? cell('a.link').getAttribute('href') : null,
+            new_tab: cell('a.link') ? cell('a.link').getAttribute('target') === '_blank' : false,
+            deletable: cell('button.delete') !== null};
+})"""
+# Download links in a message: what the shared links milter puts in place of an attachment.
+SHARED_LINK_ANCHORS = '#messagebody a[href*="/shared-links/"]'
+CONFIRMATIONS = '#messagestack div.confirmation'
+LINK_ID = re.compile(r'^[0-9a-f]{32}$')
+
 FIELD_STATE_JS = """field => ({value: field.value, disabled: field.disabled, readOnly: field.readOnly,
                              visible: field.offsetParent !== null})"""
 
@@ -104,6 +125,41 @@ def fits_within(metrics, width, height):
     return (0 < metrics['naturalWidth'] <= width and 0 < metrics['naturalHeight'] <= height
             and metrics['width'] <= metrics['naturalWidth'] + 0.5
             and metrics['height'] <= metrics['naturalHeight'] + 0.5)
+
+
+def link_from_row(row):
+    """A row of the links page as the check answers it: texts stripped, the size in bytes and the
+    expiry in seconds since the epoch as numbers (expires_at None: never)."""
+    def number(text):
+        return int(text) if text is not None and text.strip().isdigit() else None
+    expires_at = (row.get('expires_at') or '').strip()
+    return {
+        'id': row.get('id'),
+        'file_name': (row.get('file_name') or '').strip(),
+        'size': (row.get('size') or '').strip(),
+        'size_bytes': number(row.get('size_bytes')),
+        'created': (row.get('created') or '').strip(),
+        'expires': (row.get('expires') or '').strip(),
+        'expires_at': None if expires_at in ('', 'never') else number(expires_at),
+        'never_expires': expires_at == 'never',
+        'url': row.get('url'),
+        'new_tab': bool(row.get('new_tab')),
+        'deletable': bool(row.get('deletable')),
+    }
+
+
+def shared_link_urls(hrefs):
+    """The distinct download links of a message, in the order shown (a link in both the text
+    and the HTML part, or shown twice, counts once)."""
+    seen = []
+    for href in hrefs:
+        if href and '/shared-links/' in href and href not in seen:
+            seen.append(href)
+    return seen
+
+
+def is_link_id(text):
+    return bool(LINK_ID.match(text or ''))
 
 
 class Webmail:
@@ -444,3 +500,54 @@ class Mailbox:
         metrics = measure_logo(self.page)
         self.screenshot('mail-view-logo')
         return metrics
+
+    def open_shared_links(self):
+        """Settings > Shared links, by its entry in the Settings menu as a person would; the
+        page's table drawn."""
+        self.page.goto(self.url('_task=settings'))
+        entry = self.page.locator(LINKS_MENU_ENTRY)
+        try:
+            entry.first.wait_for()
+        except Exception as exc:
+            self.screenshot('no-shared-links-entry')
+            raise WebmailError('no "Shared links" in the Settings menu of %s: %s' % (self.user, exc))
+        with self.page.expect_navigation():
+            entry.first.click()
+        self.wait_for(LINKS_TABLE)
+        self.screenshot('shared-links')
+
+    def shared_links(self):
+        """The links on the links page as it is now, top to bottom."""
+        rows = self.page.eval_on_selector_all('%s tbody tr[data-link-id]' % LINKS_TABLE, LINK_ROWS_JS)
+        return [link_from_row(row) for row in rows]
+
+    def delete_shared_link(self, link_id):
+        """Click the link's Delete button, accept the question, and wait for the page the form's
+        POST answers with; returns (whether the row is gone, Roundcube's message)."""
+        button = self.page.locator('%s tr[data-link-id="%s"] button.delete' % (LINKS_TABLE, link_id))
+        if not is_link_id(link_id) or not button.count():
+            return False, 'no link %s on the page' % link_id
+
+        def accept(dialog):
+            dialog.accept()
+        self.page.on('dialog', accept)
+        try:
+            with self.page.expect_navigation():
+                button.first.click()
+        finally:
+            self.page.remove_listener('dialog', accept)
+        self.page.locator(LINKS_TABLE).wait_for()
+        self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
+        # Roundcube's answer fades after a few seconds: read it at once.
+        shown = self.page.locator('%s, %s' % (CONFIRMATIONS, ERRORS))
+        message = ' / '.join(text.strip() for text in self.read_settled(shown.all_inner_texts))
+        self.screenshot('shared-link-deleted')
+        gone = not self.page.locator('%s tr[data-link-id="%s"]' % (LINKS_TABLE, link_id)).count()
+        return gone, message
+
+    def message_shared_links(self, subject, folder='Sent', wait=30):
+        """Open the message (full view) and return its subject and the download links in its
+        body."""
+        shown = self.open_message(subject, folder=folder, wait=wait)
+        hrefs = self.page.eval_on_selector_all(SHARED_LINK_ANCHORS, 'links => links.map(a => a.href)')
+        return {'subject': shown['subject'], 'urls': shared_link_urls(hrefs)}
