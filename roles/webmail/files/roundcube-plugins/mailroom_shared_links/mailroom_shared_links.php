@@ -70,6 +70,8 @@ class mailroom_shared_links extends rcube_plugin
     function delete()
     {
         $this->add_texts('localization/');
+        // The page answered is the links page: its entry in the Settings menu is the selected one.
+        $this->rc->action = self::ACTION;
         if ($_SERVER['REQUEST_METHOD'] !== 'POST' || !$this->rc->check_request(rcube_utils::INPUT_POST)) {
             $this->rc->output->show_message('invalidrequest', 'error');
             $this->show();
