@@ -346,11 +346,12 @@ def message(attachment, small=b'small attachment', signed=False):
     return msg.as_bytes()
 
 
-def run_milter(raw, settings=SETTINGS, accounts=None, sender='<alice@example.com>', authen='alice',
+def run_milter(raw, settings=None, accounts=None, sender='<alice@example.com>', authen='alice',
                size_limit=10 ** 9, tmp_path=None, secret_file=None):
     spool = tmp_path / 'spool'
     spool.mkdir(exist_ok=True)
-    milter_class = milter.build_milter_class(FAKE_MILTER, StaticSettings(settings), accounts,
+    milter_class = milter.build_milter_class(FAKE_MILTER, StaticSettings(SETTINGS if settings is None else settings),
+                                             accounts,
                                              secret_file=secret_file, spool=str(spool), size_limit=size_limit)
     instance = milter_class()
     FakeMilterBase.__init__(instance)
