@@ -31,7 +31,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
-    docker_exec, inventory, playbook, remove_containers, start_container,
+    docker_exec, inventory, percentile, playbook, remove_containers, run_python, start_container,
 )
 
 GOALS = {'added_p50_ms': 3.0, 'rss_growth_mib': 10.0}
@@ -123,13 +123,6 @@ done
 '''
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def add_twin(container):
     """A listener like the webmail's, without the milter."""
     entry = docker_exec(container, 'postconf -M %s/inet' % LISTENER).strip()
@@ -142,18 +135,6 @@ def add_twin(container):
 
 def remove_twin(container):
     docker_exec(container, 'postconf -MX %s/inet && postfix reload' % TWIN)
-
-
-def run_python(container, script, *args):
-    handle, path = tempfile.mkstemp(suffix='.py')
-    with os.fdopen(handle, 'w') as stream:
-        stream.write(script)
-    try:
-        target = '/root/%s' % os.path.basename(path)
-        os.system('docker cp %s %s:%s' % (path, container, target))
-        return docker_exec(container, 'python3 %s %s' % (target, ' '.join(str(arg) for arg in args)))
-    finally:
-        os.unlink(path)
 
 
 def rss_kib(container):

@@ -77,3 +77,23 @@ def median_run(inventory_path, path, repeat):
     """Run `repeat` times; return (tasks, max changed, median seconds)."""
     runs = sorted((playbook(inventory_path, path) for _index in range(repeat)), key=lambda r: r[2])
     return runs[0][0], max(r[1] for r in runs), runs[len(runs) // 2][2]
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def run_python(container, script, *args):
+    """Run a Python script inside the container with those arguments; return its output."""
+    handle, path = tempfile.mkstemp(suffix='.py')
+    with os.fdopen(handle, 'w') as stream:
+        stream.write(script)
+    try:
+        target = '/root/%s' % os.path.basename(path)
+        os.system('docker cp %s %s:%s' % (path, container, target))
+        return docker_exec(container, 'python3 %s %s' % (target, ' '.join(str(arg) for arg in args)))
+    finally:
+        os.unlink(path)
