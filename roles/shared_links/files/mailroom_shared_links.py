@@ -91,6 +91,7 @@ NOT_MULTIPART = 'not-multipart'
 TOO_DEEP = 'too-deep'
 OVERSIZED_HEADER = 'oversized-header'
 NOTHING_TO_CONVERT = 'nothing-to-convert'
+TOO_SLOW = 'too-slow'
 
 SIGNED_TYPES = ('multipart/signed', 'application/pgp-signature', 'application/pkcs7-signature',
                 'application/x-pkcs7-signature')
@@ -115,6 +116,13 @@ class _Unchanged(Exception):
         super(_Unchanged, self).__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+class TimeUp(_Unchanged):
+    """Raised by the caller's `tick` to stop: the message passes unchanged (TOO_SLOW)."""
+
+    def __init__(self, detail):
+        super(TimeUp, self).__init__(TOO_SLOW, detail)
 
 
 class ConvertedAttachment(object):
@@ -183,7 +191,7 @@ def safe_file_name(name):
     return name if name not in ('', '.', '..') else DEFAULT_FILE_NAME
 
 
-CONTENT_FIELDS = ('content-type', 'content-disposition', 'content-transfer-encoding')
+CONTENT_FIELDS = ('content-type', 'content-disposition', 'content-transfer-encoding', 'content-id')
 # what the standard library's parameter parsing raises on hostile values
 FIELD_ERRORS = (ValueError, LookupError, TypeError, AttributeError, IndexError, email.errors.MessageError)
 
@@ -240,6 +248,8 @@ class PartFields(object):
         self.disposition = _guarded(headers.get_content_disposition, None)
         self.encoding = str(headers.get('content-transfer-encoding', '7bit')).strip().lower()
         self.smime_type = str(_guarded(lambda: headers.get_param('smime-type', ''), '')).lower()
+        # an inline part the HTML refers to (cid:): converting it would break the message
+        self.content_id = bool(fields.get('content-id', '').strip())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,7 +294,7 @@ class StoredFile(object):
             os.close(directory)
         folder = self._folder()
         try:
-            self.storage.give(folder, self.storage.directory_mode)
+            self.storage.give_made(folder, self.storage.directory_mode, self.file_id)
             descriptor = os.open(INCOMING, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                                  0o600, dir_fd=folder)
         finally:
@@ -367,6 +377,13 @@ class DirectoryStorage(object):
             os.fchown(descriptor, *self.owner)
         os.fchmod(descriptor, mode)
 
+    def give_made(self, descriptor, mode, name):
+        """`give` a directory just made by name, once it is checked to be still the one made
+        here (its owner this process): the user may have swapped in another between the two."""
+        if os.fstat(descriptor).st_uid != os.geteuid():
+            raise PermissionError(errno.EPERM, 'replaced while it was made', name)
+        self.give(descriptor, mode)
+
     def open_directory(self):
         """A descriptor of the storage directory, made if missing; never through a link."""
         try:
@@ -379,7 +396,11 @@ class DirectoryStorage(object):
                 made = False
             descriptor = os.open(self.directory, DIRECTORY_FLAGS)
             if made:
-                self.give(descriptor, self.directory_mode)
+                try:
+                    self.give_made(descriptor, self.directory_mode, self.directory)
+                except OSError:
+                    os.close(descriptor)
+                    raise
         if self.owner is not None and os.fstat(descriptor).st_uid != self.owner[0]:
             os.close(descriptor)
             raise PermissionError(errno.EPERM, 'not owned by uid %d' % self.owner[0], self.directory)
@@ -641,8 +662,9 @@ class _Reader(object):
     """The source in READ_SIZE blocks: lines cut after a limit, or content up to the next line
     that starts with "--"."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, tick=None):
         self.stream = stream
+        self.tick = tick
         self.buffer = bytearray()
         self.position = 0               # the next unread byte in buffer
         self.offset = stream.tell()     # where buffer[0] is in the stream
@@ -661,6 +683,8 @@ class _Reader(object):
             self.offset += self.position
             self.position = 0
         data = self.stream.read(READ_SIZE)
+        if self.tick is not None:
+            self.tick()
         if not data:
             self.at_end = True
             return False
@@ -730,9 +754,9 @@ class _Leaf(object):
 
 class _Rewriter(object):
 
-    def __init__(self, source, destination, limit, storage, workdir, max_parts, max_depth):
+    def __init__(self, source, destination, limit, storage, workdir, max_parts, max_depth, tick=None):
         self.source = source
-        self.reader = _Reader(source)
+        self.reader = _Reader(source, tick)
         self.destination = destination
         self.limit = limit
         self.storage = storage
@@ -868,7 +892,8 @@ class _Rewriter(object):
 
     def _leaf(self, raw, fields):
         is_text = fields.mime_type.startswith('text/')
-        is_attachment = fields.disposition == 'attachment' or (fields.file_name is not None and not is_text)
+        is_attachment = fields.disposition == 'attachment' or (
+            fields.file_name is not None and not is_text and not fields.content_id)
         candidate = is_attachment and fields.encoding in DECODABLE and fields.mime_type != 'message/partial'
         if candidate and self.parts > self.max_parts:
             candidate = False
@@ -956,11 +981,12 @@ class _Rewriter(object):
 
 
 def rewrite_message(source, destination, limit, storage, workdir=None, max_parts=MAX_PARTS,
-                    max_depth=MAX_DEPTH):
+                    max_depth=MAX_DEPTH, tick=None):
     """Copies the message in `source` to `destination`, its attachments decoded larger than
     `limit` bytes stored in `storage` and replaced by links; returns a RewriteResult. Raises
     StorageError when the storage fails (nothing of the message is then kept in it). `workdir`:
     where temporary files go (the decoded content of an attachment up to `limit`, while it may
-    still turn out smaller than that)."""
-    rewriter = _Rewriter(source, destination, limit, storage, workdir, max_parts, max_depth)
+    still turn out smaller than that). `tick()` is called after each block read from `source`: it
+    may report progress, or raise TimeUp to give up (the message then passes unchanged)."""
+    rewriter = _Rewriter(source, destination, limit, storage, workdir, max_parts, max_depth, tick)
     return rewriter.run()

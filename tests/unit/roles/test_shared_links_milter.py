@@ -280,6 +280,7 @@ def test_expiry_never_follows_a_link_the_user_put_in_place_of_a_folder(tmp_path)
 class FakeMilterBase(object):
     def __init__(self):
         self.macros, self.added, self.body_parts, self.reply = {}, [], [], None
+        self.changed, self.progressed, self.fail_replace = [], 0, False
 
     def setreply(self, code, xcode, text):
         self.reply = (code, xcode, text)
@@ -291,12 +292,20 @@ class FakeMilterBase(object):
         self.added.append((name, value))
 
     def replacebody(self, chunk):
+        if self.fail_replace:
+            raise OSError('broken pipe')
         self.body_parts.append(chunk)
+
+    def chgheader(self, name, index, value):
+        self.changed.append((name, index, value))
+
+    def progress(self):
+        self.progressed += 1
 
 
 FAKE_MILTER = type('FakeMilter', (), dict(
     Base=FakeMilterBase, CONTINUE='continue', REJECT='reject', TEMPFAIL='tempfail', NOREPLY='noreply',
-    ACCEPT='accept', CHGBODY=0x2, ADDHDRS=0x1, P_NOCONNECT=0x1, P_NOHELO=0x2, P_NORCPT=0x8,
+    ACCEPT='accept', CHGBODY=0x2, ADDHDRS=0x1, CHGHDRS=0x10, P_NOCONNECT=0x1, P_NOHELO=0x2, P_NORCPT=0x8,
     P_NOUNKNOWN=0x100, P_NODATA=0x200, P_NR_HDR=0x80))
 
 
@@ -307,6 +316,14 @@ class StaticSettings(object):
     def current(self):
         if isinstance(self.value, Exception):
             raise self.value
+        return self.value
+
+
+class StaticLimit(object):
+    def __init__(self, value):
+        self.value = value
+
+    def current(self):
         return self.value
 
 
@@ -347,20 +364,22 @@ def message(attachment, small=b'small attachment', signed=False):
 
 
 def run_milter(raw, settings=None, accounts=None, sender='<alice@example.com>', authen='alice',
-               size_limit=10 ** 9, tmp_path=None, secret_file=None):
+               size_limit=10 ** 9, tmp_path=None, secret_file=None, extra_headers=(), fail_replace=False):
     spool = tmp_path / 'spool'
     spool.mkdir(exist_ok=True)
     milter_class = milter.build_milter_class(FAKE_MILTER, StaticSettings(SETTINGS if settings is None else settings),
                                              accounts,
-                                             secret_file=secret_file, spool=str(spool), size_limit=size_limit)
+                                             secret_file=secret_file, spool=str(spool),
+                                             size_limit=StaticLimit(size_limit))
     instance = milter_class()
     FakeMilterBase.__init__(instance)
     opts = [0xff, 0xffff, 0, 0]
     assert instance.negotiate(opts) == 'continue'
     instance.macros['{auth_authen}'] = authen
+    instance.fail_replace = fail_replace
     assert instance.envfrom(sender) == 'continue'
     head, body = raw.split(b'\r\n\r\n', 1)
-    for line in head.decode().replace('\r\n ', '\n ').split('\r\n'):
+    for line in head.decode().replace('\r\n ', '\n ').split('\r\n') + list(extra_headers):
         name, value = line.split(':', 1)
         instance.header(name, value.strip())
     instance.eoh()
@@ -490,3 +509,85 @@ def test_prepare_refuses_a_home_the_account_does_not_own(tmp_path):
     accounts.lookup = lookup
     with pytest.raises(milter.AccountError, match='not owned'):
         accounts.prepare('alice', 'alice')
+
+
+def test_a_clients_own_copies_of_the_header_are_removed(tmp_path, secret_file):
+    storage = tmp_path / 'home' / 'MailAttachments'
+    (tmp_path / 'home').mkdir()
+    forged = ['%s: unchanged: message signed' % milter.HEADER, 'x-mailroom-shared-links: 9 converted']
+    instance, answer, _head, _body = run_milter(message(os.urandom(5000)), accounts=TempAccounts(str(storage)),
+                                                tmp_path=tmp_path, secret_file=secret_file, extra_headers=forged)
+    assert answer == 'continue'
+    assert instance.changed == [(milter.HEADER, 2, None), (milter.HEADER, 1, None)]
+    assert instance.added == [(milter.HEADER, '1 attachment(s) converted to links')]
+
+
+def test_a_body_that_cannot_be_handed_back_makes_the_message_wait_and_removes_its_files(tmp_path, secret_file):
+    storage = tmp_path / 'home' / 'MailAttachments'
+    (tmp_path / 'home').mkdir()
+    instance, answer, _head, _body = run_milter(message(os.urandom(5000)), accounts=TempAccounts(str(storage)),
+                                                tmp_path=tmp_path, secret_file=secret_file, fail_replace=True)
+    assert answer == 'tempfail' and instance.reply[0] == '451'
+    assert os.listdir(str(storage)) == []
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_ticker_reports_progress_and_gives_up_at_the_deadline():
+    clock, calls = Clock(), []
+    tick = milter.ticker(lambda: calls.append(clock.now), deadline=30, every=10, clock=clock)
+    for step in range(1, 31):
+        clock.now = 100.0 + step
+        tick()
+    assert calls == [110.0, 120.0, 130.0]
+    clock.now = 131.0
+    with pytest.raises(milter.rewriter.TimeUp):
+        tick()
+
+
+def test_a_message_too_slow_to_convert_that_would_not_fit_is_refused(tmp_path, secret_file, monkeypatch):
+    # the deadline passes at the first block read
+    monkeypatch.setattr(milter, 'ticker', lambda progress: _give_up)
+    instance, answer, _head, _body = run_milter(message(os.urandom(5000)), size_limit=4000,
+                                                accounts=TempAccounts(str(tmp_path / 'M')), tmp_path=tmp_path,
+                                                secret_file=secret_file)
+    assert answer == 'reject' and instance.reply[0] == '552' and 'in time' in instance.reply[2]
+
+
+def _give_up():
+    raise milter.rewriter.TimeUp('slow')
+
+
+def test_size_limit_is_read_again_when_main_cf_changes(tmp_path):
+    main_cf = tmp_path / 'main.cf'
+    main_cf.write_text('a\n')
+    values = [100, 200]
+    limit = milter.SizeLimit(read=lambda: values.pop(0), path=str(main_cf))
+    assert limit.current() == 100
+    assert limit.current() == 100
+    main_cf.write_text('a changed\n')
+    assert limit.current() == 200
+
+
+def test_expiry_skips_a_record_that_is_not_a_file(tmp_path):
+    storage = tmp_path / 'home' / 'MailAttachments'
+    folder = make_link(storage, 'a' * 32, 1, record=False)
+    os.mkfifo(str(folder / '.link.json'))
+    assert milter.expire_folder(str(storage), 2000000000) == 0
+    assert folder.exists()
+
+
+def test_expiry_skips_a_folder_not_owned_by_the_homes_owner(tmp_path):
+    if os.getuid() != 0:
+        pytest.skip('needs to give a folder away')
+    storage = tmp_path / 'home' / 'MailAttachments'
+    expired = make_link(storage, 'a' * 32, 1)
+    os.chown(str(storage), 12345, -1)
+    assert milter.expire_folder(str(storage), 2000000000) == 0
+    assert expired.exists()

@@ -282,15 +282,15 @@ def test_nested_multiparts(storage, fixed_boundary):
 
     result, output = rewrite(data, storage)
 
-    assert [each.file_name for each in result.converted] == ['logo.png', 'big.bin']
-    assert stored_content(storage, result.converted[0]) == BIG
-    assert stored_content(storage, result.converted[1]) == BIG[::-1]
+    # the inline image the HTML refers to (cid:) stays, however large: a link would break the HTML
+    assert [each.file_name for each in result.converted] == ['big.bin']
+    assert stored_content(storage, result.converted[0]) == BIG[::-1]
     parsed = email.message_from_bytes(output, policy=email.policy.default)
     leaves = [(each.get_content_type(), each.get_filename()) for each in parsed.walk()
               if not each.is_multipart()]
-    assert leaves == [('text/plain', None), ('text/html', None), ('text/plain', None), ('text/html', None),
+    assert leaves == [('text/plain', None), ('text/html', None), ('image/png', 'logo.png'),
                       ('application/octet-stream', 'small.bin'), ('text/plain', None), ('text/html', None)]
-    assert small in output and TEXT in output and b'related preamble\r\n' in output
+    assert small in output and TEXT in output and b'related preamble\r\n' in output and image in output
     # reading in 1-byte and odd-sized pieces gives the same message
     for read_size in (1, 2, 3, 5, 13, 77):
         again = FakeStorage(os.path.join(storage.directory, str(read_size)))
@@ -681,3 +681,27 @@ def test_no_expiry_is_said(tmp_path):
                                         (30 * 1024 ** 2, '30.0 MB'), (5 * 1024 ** 3, '5.0 GB')])
 def test_human_size(size, text):
     assert shared.human_size(size) == text
+
+
+def test_an_inline_part_with_a_content_id_given_as_an_attachment_is_converted(storage):
+    image = part(['Content-Type: image/png; name="scan.png"', 'Content-ID: <scan>',
+                  'Content-Disposition: attachment; filename="scan.png"', 'Content-Transfer-Encoding: base64'],
+                 base64_lines(BIG))
+    result, _output = rewrite(message(multipart([TEXT, image])), storage)
+    assert [each.file_name for each in result.converted] == ['scan.png']
+
+
+def test_tick_is_called_while_reading_and_can_stop_the_rewrite(storage):
+    data = message(multipart([TEXT, attachment('big.bin', BIG)]))
+    calls = []
+
+    def tick():
+        calls.append(1)
+        if len(calls) == 3:
+            raise shared.TimeUp('took too long')
+    source, destination = ShortReads(data, 100), io.BytesIO()
+    result = shared.rewrite_message(source, destination, 1000, storage, tick=tick)
+    assert result.reason == shared.TOO_SLOW and not result.changed
+    assert destination.getvalue() == data
+    assert len(calls) == 3
+    assert not os.path.exists(storage.directory) or os.listdir(storage.directory) == []
