@@ -26,12 +26,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
-    docker_exec, inventory, percentile, playbook, remove_containers, run_python, start_container,
+    docker_exec, fresh_host, percentile, remove_containers, run_python,
 )
 
 GOALS = {'added_p50_ms': 3.0, 'rss_growth_mib': 10.0}
@@ -166,15 +165,7 @@ def main():
     results = {'release': args.release, 'messages': args.messages}
     try:
         if not args.host:
-            start_container(container, args.release)
-            hosts = inventory(container, USER)
-            handle, converge = tempfile.mkstemp(suffix='.yml')
-            with os.fdopen(handle, 'w') as stream:
-                stream.write(CONVERGE)
-            try:
-                playbook(hosts, converge)
-            finally:
-                os.unlink(converge)
+            hosts = fresh_host(container, args.release, CONVERGE, USER)
         docker_exec(container, 'id %s >/dev/null 2>&1 || useradd -m -c "Bench Mark" -s /usr/sbin/nologin %s; '
                                'echo "%s:%s" | chpasswd' % (USER, USER, USER, PASSWORD))
         docker_exec(container, "mkdir -p /etc/mailroom/submission-policy.d && "

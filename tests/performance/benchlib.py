@@ -97,3 +97,18 @@ def run_python(container, script, *args):
         return docker_exec(container, 'python3 %s %s' % (target, ' '.join(str(arg) for arg in args)))
     finally:
         os.unlink(path)
+
+
+def fresh_host(container, release, converge, user):
+    """Start `container` from the test image and converge it with the playbook text `converge`;
+    returns its inventory's path (the caller removes it)."""
+    start_container(container, release)
+    hosts = inventory(container, user)
+    handle, path = tempfile.mkstemp(suffix='.yml')
+    with os.fdopen(handle, 'w') as stream:
+        stream.write(converge)
+    try:
+        playbook(hosts, path)
+    finally:
+        os.unlink(path)
+    return hosts

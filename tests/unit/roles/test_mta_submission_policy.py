@@ -16,6 +16,8 @@ import subprocess
 
 import pytest
 
+from ansible_collections.mailroom.server.tests.unit.roles.fake_milter import FAKE_MILTER, FakeMilterBase, StaticStore
+
 PROGRAM = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'mta', 'files',
                        'mailroom-submission-policy')
 
@@ -564,36 +566,6 @@ def test_overlong_header_line_rest_is_not_a_field():
 
 # --- the milter glue, with a stand-in for libmilter's binding ---------------------------------
 
-class FakeMilterBase(object):
-    def __init__(self):
-        self.macros, self.changed, self.reply = {}, [], None
-
-    def setreply(self, code, xcode, text):
-        self.reply = (code, xcode, text)
-
-    def getsymval(self, name):
-        return self.macros.get(name)
-
-    def chgheader(self, field, index, value):
-        self.changed.append((field, index, value))
-
-
-FAKE_MILTER = type('FakeMilter', (), dict(
-    Base=FakeMilterBase, CONTINUE='continue', REJECT='reject', TEMPFAIL='tempfail', NOREPLY='noreply',
-    SKIP='skip', CHGHDRS=0x10, P_NOCONNECT=0x1, P_NOHELO=0x2, P_NORCPT=0x8, P_NOBODY=0x10, P_NOHDRS=0x20,
-    P_NOEOH=0x40, P_NOUNKNOWN=0x100, P_NODATA=0x200, P_NR_HDR=0x80, P_SKIP=0x400))
-
-
-class StaticPolicies(object):
-    def __init__(self, value):
-        self.value = value
-
-    def current(self):
-        if isinstance(self.value, Exception):
-            raise self.value
-        return self.value
-
-
 class StaticNames(object):
     def __init__(self, name='Alice Example'):
         self.names = name
@@ -629,19 +601,19 @@ ACCOUNT_ALL = {'sender_name': 'account', 'refuse_encrypted': ('openpgp', 'smime'
 
 
 def test_milter_negotiates_away_what_the_policy_does_not_need():
-    _milter, opts = milter_for(StaticPolicies({'sender_name': 'any', 'refuse_encrypted': ()}))
+    _milter, opts = milter_for(StaticStore({'sender_name': 'any', 'refuse_encrypted': ()}))
     assert opts[1] & FAKE_MILTER.P_NOBODY and opts[1] & FAKE_MILTER.P_NOHDRS
-    _milter, opts = milter_for(StaticPolicies({'sender_name': 'account', 'refuse_encrypted': ()}))
+    _milter, opts = milter_for(StaticStore({'sender_name': 'account', 'refuse_encrypted': ()}))
     assert opts[1] & FAKE_MILTER.P_NOBODY and not opts[1] & FAKE_MILTER.P_NOHDRS
-    _milter, opts = milter_for(StaticPolicies(ACCOUNT_ALL))
+    _milter, opts = milter_for(StaticStore(ACCOUNT_ALL))
     assert not opts[1] & (FAKE_MILTER.P_NOBODY | FAKE_MILTER.P_NOHDRS)
     assert opts[0] == FAKE_MILTER.CHGHDRS
-    _milter, opts = milter_for(StaticPolicies(policy.PolicyError('broken')))
+    _milter, opts = milter_for(StaticStore(policy.PolicyError('broken')))
     assert not opts[1] & (FAKE_MILTER.P_NOBODY | FAKE_MILTER.P_NOHDRS)
 
 
 def test_milter_rewrites_from_and_refuses_encrypted():
-    milter, _opts = milter_for(StaticPolicies(ACCOUNT_ALL))
+    milter, _opts = milter_for(StaticStore(ACCOUNT_ALL))
     assert submit(milter, [('From', '"Boss" <alice@example.test>'), ('Subject', 'x')], b'hi\r\n') == 'continue'
     assert milter.changed == [('From', 1, 'Alice Example <alice@example.test>')]
     milter.changed = []
@@ -657,28 +629,28 @@ def test_milter_rewrites_from_and_refuses_encrypted():
 
 
 def test_milter_refuses_what_cannot_be_checked_whatever_kind_is_refused():
-    milter, _opts = milter_for(StaticPolicies({'sender_name': 'any', 'refuse_encrypted': ('smime',)}))
+    milter, _opts = milter_for(StaticStore({'sender_name': 'any', 'refuse_encrypted': ('smime',)}))
     body = crlf(mixed(('Content-Type: multipart/mixed;\n x="%s";\n boundary=in' % ('p' * 70000), 'x')))
     assert submit(milter, [('Content-Type', 'multipart/mixed; boundary=mix')], body) == 'reject'
     assert submit(milter, [('Content-Type', PGP_MIME_TYPE)], crlf(PGP_MIME)) == 'continue'
 
 
 def test_milter_from_refusals_and_waits():
-    milter, _opts = milter_for(StaticPolicies(ACCOUNT_ALL))
+    milter, _opts = milter_for(StaticStore(ACCOUNT_ALL))
     assert submit(milter, [('From', 'a@example.test'), ('From', 'b@example.test')]) == 'reject'
     assert submit(milter, [('From', 'Team: a@example.test, b@example.test;')]) == 'reject'
     assert 'group' in milter.reply[2]
     assert submit(milter, [('Subject', 'no From at all')]) == 'continue' and milter.changed == []
-    milter, _opts = milter_for(StaticPolicies(ACCOUNT_ALL), StaticNames(policy.NameLookupError('down')))
+    milter, _opts = milter_for(StaticStore(ACCOUNT_ALL), StaticNames(policy.NameLookupError('down')))
     assert submit(milter, [('From', 'a@example.test')]) == 'tempfail' and milter.reply[:2] == ('451', '4.7.0')
 
 
 def test_milter_unusable_or_changed_policy_makes_mail_wait():
-    policies = StaticPolicies(policy.PolicyError('sender_name must be "any" or "account", got "maybe"'))
+    policies = StaticStore(policy.PolicyError('sender_name must be "any" or "account", got "maybe"'))
     milter, _opts = milter_for(policies)
     assert submit(milter, [('From', 'a@example.test')]) == 'tempfail'
     assert milter.reply[:2] == ('451', '4.7.0') and 'maybe' in milter.reply[2]
-    policies = StaticPolicies({'sender_name': 'any', 'refuse_encrypted': ()})
+    policies = StaticStore({'sender_name': 'any', 'refuse_encrypted': ()})
     milter, _opts = milter_for(policies)
     policies.value = ACCOUNT_ALL
     assert submit(milter, []) == 'tempfail' and 'changed' in milter.reply[2]

@@ -21,6 +21,8 @@ import urllib.parse
 
 import pytest
 
+from ansible_collections.mailroom.server.tests.unit.roles.fake_milter import FAKE_MILTER, FakeMilterBase, StaticStore
+
 FILES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'shared_links', 'files')
 sys.path.insert(0, FILES)
 
@@ -277,56 +279,6 @@ def test_expiry_never_follows_a_link_the_user_put_in_place_of_a_folder(tmp_path)
 
 # --- the milter glue -----------------------------------------------------------------------------
 
-class FakeMilterBase(object):
-    def __init__(self):
-        self.macros, self.added, self.body_parts, self.reply = {}, [], [], None
-        self.changed, self.progressed, self.fail_replace = [], 0, False
-
-    def setreply(self, code, xcode, text):
-        self.reply = (code, xcode, text)
-
-    def getsymval(self, name):
-        return self.macros.get(name)
-
-    def addheader(self, name, value):
-        self.added.append((name, value))
-
-    def replacebody(self, chunk):
-        if self.fail_replace:
-            raise OSError('broken pipe')
-        self.body_parts.append(chunk)
-
-    def chgheader(self, name, index, value):
-        self.changed.append((name, index, value))
-
-    def progress(self):
-        self.progressed += 1
-
-
-FAKE_MILTER = type('FakeMilter', (), dict(
-    Base=FakeMilterBase, CONTINUE='continue', REJECT='reject', TEMPFAIL='tempfail', NOREPLY='noreply',
-    ACCEPT='accept', CHGBODY=0x2, ADDHDRS=0x1, CHGHDRS=0x10, P_NOCONNECT=0x1, P_NOHELO=0x2, P_NORCPT=0x8,
-    P_NOUNKNOWN=0x100, P_NODATA=0x200, P_NR_HDR=0x80))
-
-
-class StaticSettings(object):
-    def __init__(self, value):
-        self.value = value
-
-    def current(self):
-        if isinstance(self.value, Exception):
-            raise self.value
-        return self.value
-
-
-class StaticLimit(object):
-    def __init__(self, value):
-        self.value = value
-
-    def current(self):
-        return self.value
-
-
 class TempAccounts(object):
     """Storage in a temporary directory, or the error given."""
 
@@ -367,10 +319,10 @@ def run_milter(raw, settings=None, accounts=None, sender='<alice@example.com>', 
                size_limit=10 ** 9, tmp_path=None, secret_file=None, extra_headers=(), fail_replace=False):
     spool = tmp_path / 'spool'
     spool.mkdir(exist_ok=True)
-    milter_class = milter.build_milter_class(FAKE_MILTER, StaticSettings(SETTINGS if settings is None else settings),
+    milter_class = milter.build_milter_class(FAKE_MILTER, StaticStore(SETTINGS if settings is None else settings),
                                              accounts,
                                              secret_file=secret_file, spool=str(spool),
-                                             size_limit=StaticLimit(size_limit))
+                                             size_limit=StaticStore(size_limit))
     instance = milter_class()
     FakeMilterBase.__init__(instance)
     opts = [0xff, 0xffff, 0, 0]

@@ -20,6 +20,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.errors imp
 )
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+from ansible_collections.mailroom.server.tests.unit.plugins.module_utils.fake_module import Exit, FakeModule
 
 
 class FakeDaemon(object):
@@ -329,36 +330,6 @@ def test_a_port_of_another_program_is_refused_and_own_ports_are_not():
 
 
 # --- the module boundary: results say exactly what changed ------------------------------------------
-
-class Exit(Exception):
-    def __init__(self, failed, result):
-        super(Exit, self).__init__(result.get('msg'))
-        self.failed = failed
-        self.result = result
-
-
-class FakeModule(object):
-    def __init__(self, check_mode=False):
-        self.params = {'activate': True}
-        self.check_mode = check_mode
-        self._diff = True
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def run_command(self, args):
-        return 0, '', ''
-
-    def get_bin_path(self, name, **kwargs):
-        return '/bin/' + name
-
-    def fail_json(self, **result):
-        raise Exit(True, result)
-
-    def exit_json(self, **result):
-        raise Exit(False, result)
-
 
 def file_area(path, daemon):
     """An area whose one setting is the text of one file of `daemon`."""

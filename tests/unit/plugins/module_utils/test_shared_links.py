@@ -17,6 +17,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import run
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import State
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
+from ansible_collections.mailroom.server.tests.unit.plugins.module_utils.fake_module import Exit, FakeModule
 
 MIB = 1024 * 1024
 SETTINGS = {'enabled': True, 'domain_limits': {'example.com': 10 * MIB, 'example.org': 25 * MIB},
@@ -292,36 +293,6 @@ def test_facts_read_the_file_and_look_up_the_name_only_when_needed(tmp_path, mon
 
 
 # --- through the runner -------------------------------------------------------------------------------
-
-class Exit(Exception):
-    def __init__(self, failed, result):
-        super(Exit, self).__init__(result.get('msg'))
-        self.failed = failed
-        self.result = result
-
-
-class FakeModule(object):
-    def __init__(self, check_mode=False):
-        self.params = {'activate': True}
-        self.check_mode = check_mode
-        self._diff = True
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def get_bin_path(self, name, **kwargs):
-        return '/bin/' + name
-
-    def run_command(self, args):
-        return 0, '', ''
-
-    def fail_json(self, **result):
-        raise Exit(True, result)
-
-    def exit_json(self, **result):
-        raise Exit(False, result)
-
 
 @pytest.fixture
 def milter_host(tmp_path, monkeypatch):
