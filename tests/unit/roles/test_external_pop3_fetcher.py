@@ -1,0 +1,398 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The external POP3 fetcher (roles/external_pop3/files): account checks, the policy file, the
+journal that makes each message arrive once, and whole runs against a small POP3 server on
+loopback (plain POP3: TLS is proven against Dovecot in the Molecule target), with Dovecot's
+delivery replaced by a recorder."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import socket
+import socketserver
+import sys
+import threading
+
+import pytest
+
+FILES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'external_pop3', 'files')
+sys.path.insert(0, FILES)
+
+import mailroom_external_pop3 as core  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def _load():
+    loader = importlib.machinery.SourceFileLoader('mailroom_external_pop3_program',
+                                                  os.path.join(FILES, 'mailroom-external-pop3'))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+program = _load()
+
+POLICY = dict(core.POLICY_DEFAULTS, allowed=True)
+
+
+# --- account checks ----------------------------------------------------------------------------------
+
+def test_new_account_takes_the_defaults_and_a_fresh_id():
+    entry = core.checked_account({'server': 'POP.Example.NET', 'login': 'me', 'password': 'pw'}, None, POLICY)
+    assert entry['server'] == 'pop.example.net'
+    assert (entry['tls'], entry['port'], entry['keep'], entry['folder'], entry['paused']) == ('pop3s', 995, True, 'INBOX', False)
+    assert core.ACCOUNT_ID.match(entry['id'])
+    other = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'pw'}, None, POLICY)
+    assert other['id'] != entry['id']
+
+
+def test_starttls_defaults_to_port_110_and_keep_follows_the_policy():
+    policy = dict(POLICY, keep_on_server_default=False)
+    entry = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'pw', 'tls': 'starttls'},
+                                 None, policy)
+    assert (entry['port'], entry['keep']) == (110, False)
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('password', 'pw\r\nDELE 1', 'one line'),
+    ('login', 'me\nPASS x', 'one line'),
+    ('folder', 'Archive\x00', 'one line'),
+    ('server', 'pop.example.net\nx', 'host name'),
+    ('server', 'pop..example.net', 'not a valid host name'),
+    ('server', '-pop.example.net', 'not a valid host name'),
+    ('port', 70000, '1 to 65535'),
+    ('port', '995', '1 to 65535'),
+    ('tls', 'ssl', 'TLS must be one of'),
+    ('tls', 'none', 'does not allow POP3 without TLS'),
+    ('keep', 'yes', 'true or false'),
+])
+def test_bad_fields_are_refused_with_what_is_wrong(field, value, message):
+    given = {'server': 'pop.example.net', 'login': 'me', 'password': 'pw'}
+    given[field] = value
+    with pytest.raises(core.Refused, match=message):
+        core.checked_account(given, None, POLICY)
+
+
+def test_plain_pop3_only_when_the_policy_allows_it():
+    policy = dict(POLICY, allow_insecure=True)
+    entry = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'pw', 'tls': 'none'},
+                                 None, policy)
+    assert (entry['tls'], entry['port']) == ('none', 110)
+
+
+def test_a_new_account_needs_a_password_an_edit_keeps_the_stored_one():
+    with pytest.raises(core.Refused, match='needs its password'):
+        core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': ''}, None, POLICY)
+    stored = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'old'}, None, POLICY)
+    edited = core.checked_account({'server': 'pop2.example.net', 'password': ''}, stored, POLICY)
+    assert (edited['id'], edited['password'], edited['server'], edited['login']) == (stored['id'], 'old', 'pop2.example.net', 'me')
+
+
+def test_the_public_view_never_holds_the_password():
+    entry = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'sekrit'}, None, POLICY)
+    shown = core.public(entry, {'total': 4})
+    assert 'sekrit' not in json.dumps(shown)
+    assert shown['password_set'] is True and shown['status']['total'] == 4
+
+
+@pytest.mark.parametrize('address', ['127.0.0.1', '::1', '::ffff:127.0.0.1', '169.254.169.254', 'fe80::1',
+                                     '0.0.0.0', '224.0.0.1'])
+def test_this_host_and_link_local_services_are_never_contacted(address):
+    assert core.forbidden_address(address) is not None
+
+
+@pytest.mark.parametrize('address', ['192.0.2.10', '10.1.2.3', '172.17.0.3', '2001:db8::5'])
+def test_other_hosts_may_be_contacted(address):
+    assert core.forbidden_address(address) is None
+
+
+# --- policy and timers -----------------------------------------------------------------------------------
+
+def test_a_policy_file_not_ours_allows_nothing():
+    assert core.parse_policy('')['allowed'] is False
+    assert core.parse_policy('{"allowed": true}')['allowed'] is False
+    assert core.parse_policy('not json')['allowed'] is False
+    text = json.dumps(dict(core.POLICY_DEFAULTS, allowed=True, interval_minutes=5000))
+    assert core.parse_policy(text)['allowed'] is True
+    assert core.parse_policy(text)['interval_minutes'] == 10
+
+
+def test_the_timer_interval_drop_in_gives_the_first_run_back():
+    text = core.timer_dropin(7)
+    # An empty OnUnitActiveSec= or OnActiveSec= resets every trigger of the template.
+    assert text.index('OnActiveSec=\n') < text.index('OnActiveSec=20s') < text.index('OnUnitActiveSec=7min')
+
+
+def test_unit_names_map_back_to_logins_and_refuse_others():
+    assert core.login_of_unit(core.timer_name('alice')) == 'alice'
+    assert core.login_of_unit('mailroom-external-pop3@../x.timer') is None
+    assert core.login_of_unit('other@alice.timer') is None
+
+
+def test_accounts_over_the_limit_or_paused_are_skipped():
+    accounts = [dict(id=str(n), tls='pop3s', paused=(n == 1)) for n in range(4)]
+    reasons = [reason for _entry, reason in core.fetchable(accounts, dict(POLICY, max_accounts_per_user=3))]
+    assert reasons[0] is None and reasons[1] == 'paused' and reasons[2] is None and 'limit of 3' in reasons[3]
+
+
+# --- the journal ----------------------------------------------------------------------------------------
+
+def test_journal_lines_read_back_pending_until_done():
+    text = core.pending_line('aa', 10) + core.done_line('aa') + core.pending_line('bb', 11) + 'garbage\n'
+    done, pending = core.read_journal(text)
+    assert done == {'aa'} and pending == {'bb': 11}
+
+
+def test_compaction_keeps_what_the_server_still_has_and_unresolved_pending():
+    text = core.compacted({'aa', 'bb'}, {'cc': 5}, {'aa', 'cc'})
+    assert core.read_journal(text) == ({'aa'}, {'cc': 5})
+
+
+def test_uidl_lines_are_parsed_and_malformed_ones_refused():
+    assert core.parse_uidl([b'1 abc', b'2 d:e f']) == [(1, b'abc'), (2, b'd:e f')]
+    with pytest.raises(ValueError):
+        core.parse_uidl([b'1'])
+
+
+# --- whole runs against a POP3 server -------------------------------------------------------------------
+
+class Mailbox(object):
+    def __init__(self, messages, uidl=True, stls=False):
+        self.messages = dict((n + 1, ('uid-%d' % (n + 1), body)) for n, body in enumerate(messages))
+        self.uidl = uidl
+        self.stls = stls
+        self.deleted = []
+        self.logins = []
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def send(self, line):
+        self.wfile.write(line + b'\r\n')
+
+    def handle(self):
+        box = self.server.box
+        marked = set()
+        self.send(b'+OK fake POP3 ready')
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            words = line.strip().split(b' ', 1)
+            command = words[0].upper()
+            if command == b'USER':
+                box.logins.append(words[1])
+                self.send(b'+OK')
+            elif command == b'PASS':
+                self.send(b'+OK logged in' if words[1] == b'right' else b'-ERR [AUTH] Authentication failed.')
+            elif command == b'STAT':
+                self.send(b'+OK %d 0' % len(box.messages))
+            elif command == b'CAPA':
+                self.send(b'+OK\r\nUSER\r\nUIDL\r\n.')
+            elif command == b'UIDL' and box.uidl:
+                self.send(b'+OK')
+                for number, (uid, _body) in sorted(box.messages.items()):
+                    self.send(b'%d %s' % (number, uid.encode()))
+                self.send(b'.')
+            elif command == b'RETR':
+                _uid, body = box.messages[int(words[1])]
+                self.send(b'+OK')
+                for text in body[:-2].split(b'\r\n') if body.endswith(b'\r\n') else body.split(b'\r\n'):
+                    self.send(b'.' + text if text.startswith(b'.') else text)
+                self.send(b'.')
+            elif command == b'DELE':
+                marked.add(int(words[1]))
+                self.send(b'+OK')
+            elif command == b'QUIT':
+                for number in sorted(marked):
+                    box.deleted.append(box.messages.pop(number)[0])
+                self.send(b'+OK bye')
+                return
+            else:
+                self.send(b'-ERR unknown command')
+
+
+@pytest.fixture
+def pop3_server():
+    servers = []
+
+    def start(box):
+        server = socketserver.ThreadingTCPServer(('127.0.0.1', 0), Handler)
+        server.daemon_threads = True
+        server.box = box
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server.server_address[1]
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+class Recorder(object):
+    """Dovecot's delivery: keeps what it was given; can stop a run right after a delivery, as
+    a kill between Dovecot's answer and the journal's line would."""
+
+    delivered = []
+    stop_after = None
+
+    def __init__(self, login, folder):
+        self.folder = folder
+
+    def deliver(self, message, sender):
+        Recorder.delivered.append(message)
+        if Recorder.stop_after is not None and len(Recorder.delivered) >= Recorder.stop_after:
+            Recorder.stop_after = None
+            raise KeyboardInterrupt('killed')
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """The program's files in a temporary directory, loopback allowed (the test server), delivery
+    recorded, and the mailbox search answering from what was recorded."""
+    monkeypatch.setattr(program, 'STATE_DIR', str(tmp_path / 'state'))
+    monkeypatch.setattr(program, 'POLICY_FILE', str(tmp_path / 'policy.json'))
+    (tmp_path / 'policy.json').write_text(json.dumps(POLICY))
+    monkeypatch.setattr(core, 'forbidden_address', lambda address: None)
+    monkeypatch.setattr(program, 'Delivery', Recorder)
+    monkeypatch.setattr(program, 'ensure_folder', lambda login, folder: None)
+    monkeypatch.setattr(program, 'in_mailbox',
+                        lambda login, folder, wanted, since: any(wanted.encode() in m for m in Recorder.delivered))
+    Recorder.delivered = []
+    Recorder.stop_after = None
+    return tmp_path
+
+
+def account(port, **changes):
+    entry = core.checked_account(dict({'server': 'localhost', 'port': port, 'tls': 'none', 'login': 'ext',
+                                       'password': 'right'}, **changes), None, dict(POLICY, allow_insecure=True))
+    return entry
+
+
+def run(entry):
+    return program.fetch_account('alice', entry, program.PolicyWatch(), 'mail.example.test')
+
+
+def subjects():
+    return sorted(m.split(b'Subject: ')[1].split(b'\r\n')[0] for m in Recorder.delivered)
+
+
+def messages(count):
+    return [b'Subject: m%03d\r\n\r\nbody %d\r\n..dot line\r\n' % (n, n) for n in range(count)]
+
+
+def test_each_message_arrives_once_over_two_runs_and_stays_when_kept(host, pop3_server):
+    box = Mailbox(messages(5))
+    entry = account(pop3_server(box))
+    assert run(entry) == 5
+    box.messages[6] = ('uid-6', b'Subject: m005\r\n\r\nlate\r\n')
+    assert run(entry) == 1
+    assert subjects() == [b'm%03d' % n for n in range(6)]
+    assert len(box.messages) == 6 and box.deleted == []
+
+
+def test_delivered_bytes_are_the_servers_below_our_headers(host, pop3_server):
+    long_line = b'x' * 5000
+    box = Mailbox([b'Return-Path: <s@elsewhere.test>\r\nSubject: long\r\n\r\n' + long_line + b'\r\n.starts with a dot\r\n'])
+    entry = account(pop3_server(box))
+    run(entry)
+    (message,) = Recorder.delivered
+    head, original = message.split(b'\r\nReturn-Path', 1)
+    assert b'Received: from localhost by mail.example.test' in head
+    assert b'X-Mailroom-Fetched: ' + core.token(entry['id'], core.uid_key(b'uid-1')).encode() in head
+    assert b'Return-Path' + original == (b'Return-Path: <s@elsewhere.test>\r\nSubject: long\r\n\r\n' + long_line
+                                         + b'\r\n.starts with a dot\r\n')
+    assert program.envelope_sender(b'Subject: none\r\n\r\nReturn-Path: <body@x>\r\n') == ''
+    assert program.envelope_sender(b'Return-Path: <s@elsewhere.test>\r\n\r\n') == 's@elsewhere.test'
+
+
+def test_a_run_killed_after_a_delivery_gives_every_message_exactly_once(host, pop3_server):
+    box = Mailbox(messages(20))
+    entry = account(pop3_server(box))
+    Recorder.stop_after = 7
+    with pytest.raises(KeyboardInterrupt):
+        run(entry)
+    # The seventh was delivered, its journal line never written: the next run finds it in the
+    # mailbox by its token instead of delivering it again.
+    assert run(entry) == 13
+    assert subjects() == [b'm%03d' % n for n in range(20)]
+
+
+def test_a_pending_message_not_in_the_mailbox_is_delivered_again(host, pop3_server, monkeypatch):
+    box = Mailbox(messages(3))
+    entry = account(pop3_server(box))
+    journal = program.Journal(program.journal_path('alice', entry['id']))
+    journal.mark_pending(core.uid_key(b'uid-2'), 100)
+    journal.close()
+    assert run(entry) == 3
+    assert subjects() == [b'm000', b'm001', b'm002']
+
+
+def test_delete_mode_removes_each_message_after_it_arrived(host, pop3_server):
+    box = Mailbox(messages(4))
+    entry = account(pop3_server(box), keep=False)
+    assert run(entry) == 4
+    assert box.messages == {} and box.deleted == ['uid-1', 'uid-2', 'uid-3', 'uid-4']
+    assert core.read_journal(open(program.journal_path('alice', entry['id'])).read()) == (set(), {})
+
+
+def test_a_renamed_server_does_not_fetch_everything_again(host, pop3_server):
+    box = Mailbox(messages(3))
+    port = pop3_server(box)
+    entry = account(port)
+    run(entry)
+    renamed = dict(entry, server='127.0.0.1')
+    assert run(renamed) == 0
+    assert len(Recorder.delivered) == 3
+
+
+def test_the_servers_own_refusal_is_what_the_user_sees(host, pop3_server):
+    entry = account(pop3_server(Mailbox(messages(1))), password='wrong')
+    with pytest.raises(program.FetchError, match=r'the server answered: -ERR \[AUTH\] Authentication failed\.'):
+        run(entry)
+    assert Recorder.delivered == []
+
+
+def test_starttls_is_required_when_chosen_never_skipped(host, pop3_server):
+    entry = account(pop3_server(Mailbox(messages(1))), tls='starttls')
+    with pytest.raises(program.FetchError, match='STLS not supported'):
+        run(entry)
+    assert Recorder.delivered == []
+
+
+def test_a_server_without_uidl_is_refused_not_fetched_again_and_again(host, pop3_server):
+    entry = account(pop3_server(Mailbox(messages(2), uidl=False)))
+    with pytest.raises(program.FetchError, match='UIDL'):
+        run(entry)
+    assert Recorder.delivered == []
+
+
+def test_turning_fetching_off_stops_a_run_between_messages(host, pop3_server, monkeypatch):
+    box = Mailbox(messages(5))
+    entry = account(pop3_server(box))
+    (host / 'policy.json').write_text(json.dumps(dict(POLICY, allowed=False)))
+    monkeypatch.setattr(program, 'POLICY_EVERY', -1)
+    with pytest.raises(program.FetchError, match='turned off'):
+        run(entry)
+    assert Recorder.delivered == []
+
+
+def test_the_connection_test_counts_messages_and_reports_refusals(host, pop3_server):
+    port = pop3_server(Mailbox(messages(3)))
+    assert program.test_account(account(port)) == 'Connected: 3 message(s) on the server'
+    with pytest.raises(program.FetchError, match='Authentication failed'):
+        program.test_account(account(port, password='wrong'))
+
+
+def test_a_forbidden_address_is_never_connected(monkeypatch):
+    monkeypatch.setattr(socket, 'getaddrinfo', lambda host, port, type: [(socket.AF_INET, socket.SOCK_STREAM, 6, '',
+                                                                           ('127.0.0.1', port))])
+    with pytest.raises(program.FetchError, match='loopback'):
+        program.vetted_address('sneaky.example.net', 110)
