@@ -14,10 +14,10 @@ short_description: The whole Client tab of the mail host (the webmail's policies
 version_added: 0.3.0
 description:
   - The admin panel's MailPlus Client tab at once - sender name, mail encryption, mailbox sharing,
-    the webmail's logo and shared links for large attachments - with the same options as
-    M(mailroom.server.sender_name), M(mailroom.server.mail_encryption), M(mailroom.server.mailbox_sharing),
-    M(mailroom.server.custom_logo) (whose image is read and checked on the controller the same way) and
-    M(mailroom.server.shared_links).
+    the webmail's logo, shared links for large attachments and mail from external POP3 servers - with the
+    same options as M(mailroom.server.sender_name), M(mailroom.server.mail_encryption),
+    M(mailroom.server.mailbox_sharing), M(mailroom.server.custom_logo) (whose image is read and checked on the
+    controller the same way), M(mailroom.server.shared_links) and M(mailroom.server.external_pop3).
   - The host is read once, all changes are validated together on staged copies, and each daemon
     (Dovecot, the webmail) is reloaded at most once; if one does not take the change, the previous
     files come back and every daemon runs on them again.
@@ -101,6 +101,25 @@ options:
       base_url:
         description: The public HTTPS address the downloads are served from, C(https://host[:port][/path]).
         type: str
+  external_pop3:
+    description: Options of M(mailroom.server.external_pop3).
+    type: dict
+    suboptions:
+      allowed:
+        description: Whether users may fetch mail from external POP3 servers.
+        type: bool
+      interval_minutes:
+        description: Minutes between two fetch runs of a user, 1 to 1440.
+        type: int
+      max_accounts_per_user:
+        description: How many external accounts a user may have, 1 to 100.
+        type: int
+      allow_insecure:
+        description: Whether accounts may use plain POP3 without TLS (port 110, passwords readable on the way).
+        type: bool
+      keep_on_server_default:
+        description: Whether a new account leaves the fetched messages on the external server.
+        type: bool
 notes:
   - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", lists every setting of
     the tab, the option that sets it and what changes on the host.
@@ -113,13 +132,15 @@ seealso:
   - module: mailroom.server.mailbox_sharing
   - module: mailroom.server.custom_logo
   - module: mailroom.server.shared_links
+  - module: mailroom.server.external_pop3
   - module: mailroom.server.protocol
 requirements:
   - netaddr on the host (Debian's C(python3-netaddr), which the C(mailroom.server.mta) role installs)
-  - The C(mailroom.server.webmail) role applied on the host for every section but O(shared_links); the
-    O(mailbox_sharing) section also needs the C(mailroom.server.imap) role, and the sender name and encryption
-    policies are enforced on submission by the C(mailroom.server.mta) role
+  - The C(mailroom.server.webmail) role applied on the host for every section but O(shared_links) and
+    O(external_pop3); the O(mailbox_sharing) section also needs the C(mailroom.server.imap) role, and the sender
+    name and encryption policies are enforced on submission by the C(mailroom.server.mta) role
   - The C(mailroom.server.shared_links) role applied on the host for the O(shared_links) section
+  - The C(mailroom.server.external_pop3) role applied on the host for the O(external_pop3) section
 author:
   - mailroom.server developers (@mailroom)
 '''
@@ -132,6 +153,7 @@ EXAMPLES = r'''
     mailbox_sharing: {enabled: true}
     custom_logo: {src: files/logo.png}
     shared_links: {enabled: true, domain_limits: {example.com: 10MB}}
+    external_pop3: {allowed: true, interval_minutes: 15}
 
 - name: Read mx1's Client tab
   mailroom.server.client_info:
@@ -161,6 +183,13 @@ restart_required:
   description: A restart is still needed to make the change effective.
   returned: always
   type: bool
+timers:
+  description:
+    - What the external POP3 fetcher's C(apply) did to the users' timers after a change of the O(external_pop3)
+      section (see M(mailroom.server.external_pop3)).
+  returned: when the O(external_pop3) section changed, not in check mode
+  type: dict
+  sample: {changed: true, started: [alice], stopped: []}
 interrupted_change:
   description: A change an earlier run started and did not finish (killed), which this run converged.
   returned: when there was one

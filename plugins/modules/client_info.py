@@ -80,6 +80,13 @@ client:
       type: dict
       sample: {enabled: true, domain_limits: {example.com: 10485760}, link_lifetime_days: 30,
                base_url: 'https://mail.example.com'}
+    external_pop3:
+      description:
+        - Options of M(mailroom.server.external_pop3). Left out on a host without the
+          C(mailroom.server.external_pop3) role.
+      type: dict
+      sample: {allowed: true, interval_minutes: 10, max_accounts_per_user: 5, allow_insecure: false,
+               keep_on_server_default: true}
 interrupted_change:
   description: A settings change that was started and did not finish (its process was killed).
   returned: when there is one

@@ -11,6 +11,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.area impor
 from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     account_type,
     custom_logo,
+    external_pop3,
     full_text_search,
     imap_pop3,
     mail_encryption,
@@ -28,12 +29,13 @@ SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH 
 # The Protocol tab, in the order of the panel; the smtp module also carries the account type.
 PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
 
-SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS = register(
-    sender_name, mail_encryption, mailbox_sharing, custom_logo, shared_links)
+SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS, EXTERNAL_POP3 = register(
+    sender_name, mail_encryption, mailbox_sharing, custom_logo, shared_links, external_pop3)
 
 # The MailPlus Client tab: the webmail and its policies, enforced on the server for every client,
-# and shared links for large attachments (their own role's milter, with or without the webmail).
-CLIENT = (SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS)
+# shared links for large attachments (their own role's milter, with or without the webmail) and
+# mail fetched from external POP3 servers (their own role's fetcher and timers).
+CLIENT = (SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS, EXTERNAL_POP3)
 
 # Every area, for checks across areas (ports) and for settings_info.
 ALL = PROTOCOL + CLIENT
@@ -54,4 +56,5 @@ CLIENT_PAGE = (
     ('mailbox_sharing', (MAILBOX_SHARING,)),
     ('custom_logo', (CUSTOM_LOGO,)),
     ('shared_links', (SHARED_LINKS,)),
+    ('external_pop3', (EXTERNAL_POP3,)),
 )
