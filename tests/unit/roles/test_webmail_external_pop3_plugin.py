@@ -413,11 +413,11 @@ def test_hostile_server_texts_are_escaped(php):
 
 
 def test_the_list_shows_each_account(php):
-    html = page(php, [public(), public(ID_B, server='mail.example.org', port=110, tls='starttls', keep=False,
-                                        folder='Ext/Old', paused=True,
-                                        status={'last_run': None, 'last_count': 0, 'total': 0})])
+    second = public(ID_B, server='mail.example.org', port=110, tls='starttls', keep=False, folder='Ext/Old', paused=True,
+                    status={'last_run': None, 'last_count': 0, 'total': 0})
+    html = page(php, [public(), second])
     assert ('<tr class="account" data-account-id="%s"><td class="server">pop.example.net:995</td>'
-            '<td class="tls" data-tls="pop3s">L:tls_pop3s</td><td class="login">alice.ext</td>'
+            '<td class="tls" data-tls="pop3s">L:tlsshort_pop3s</td><td class="login">alice.ext</td>'
             '<td class="keep" data-keep="true">L:kept</td><td class="folder">INBOX</td>'
             '<td class="state" data-paused="false">L:active</td>'
             '<td class="last-run" data-last-run="2026-11-30T10:00:00Z">D:2026-11-30T10:00:00Z</td>'
@@ -461,6 +461,7 @@ def test_a_new_account_form(php):
     assert '<div id="mailroom-external-pop3-test-result" role="status" aria-live="polite" class="test-result"></div>' \
         in html
     assert 'mailroom-external-pop3-form-error' not in html
+    assert 'L:passwordagain' not in html
 
 
 def test_keep_starts_as_the_policy_says(php):
@@ -492,6 +493,8 @@ def test_test_outcome_is_shown_below_the_form(php):
     assert ('<div id="mailroom-external-pop3-test-result" role="status" aria-live="polite" '
             'class="test-result ok boxconfirmation"><strong>L:testok</strong> '
             '<span class="server-text">Connected: 2 message(s) on the server</span></div>') in html
+    # the form came back without its password: the field says so
+    assert 'autocomplete="new-password" placeholder="L:passwordagain" required value=""' in html
 
 
 def test_at_the_limit_no_new_account_can_be_added(php):

@@ -33,6 +33,8 @@ class mailroom_external_pop3_view
         'paused', 'lasterror', 'edit', 'pause', 'resume', 'remove', 'noaccounts', 'fetchnow',
         'addaccount', 'editaccount', 'port', 'password', 'passwordkeep', 'keep', 'pausedfield',
         'save', 'test', 'cancel', 'limitreached', 'tls_pop3s', 'tls_starttls', 'tls_none',
+        'tlsshort_pop3s', 'tlsshort_starttls', 'tlsshort_none',
+        'passwordagain',
         'formerror', 'testok', 'testfailed', 'serviceerror',
     ];
 
@@ -118,7 +120,7 @@ class mailroom_external_pop3_view
         foreach ($accounts as $account) {
             $id = $account['id'];
             $name = $account['login'] . ' @ ' . $account['server'];
-            $tls_label = 'tls_' . $account['tls'];
+            $tls_label = 'tlsshort_' . $account['tls'];
             $actions = '';
             if ($id !== null) {
                 if ($allowed) {
@@ -184,6 +186,8 @@ class mailroom_external_pop3_view
         $port = $values['port'] === null || $values['port'] === '' ? mailroom_external_pop3_account::default_port($values['tls'])
             : $values['port'];
         $form_id = self::ID . '-form';
+        // A form that comes back (refused, or tested without the script) has lost its password.
+        $retype = !$editing && (isset($state['form_error']) || isset($state['test']));
 
         $tls_options = '';
         foreach (mailroom_external_pop3_account::TLS as $tls) {
@@ -251,7 +255,9 @@ class mailroom_external_pop3_view
             // Never filled in: the stored password stays on the server.
             . $row('password', $labels['password'], '<input type="password" name="_password"' . $field_id('password')
                 . ' class="form-control" autocomplete="new-password"'
-                . ($editing ? ' placeholder="' . self::q($labels['passwordkeep']) . '"' : ' required') . ' value="">')
+                . ($editing ? ' placeholder="' . self::q($labels['passwordkeep']) . '"'
+                    : ($retype ? ' placeholder="' . self::q($labels['passwordagain']) . '"' : '') . ' required')
+                . ' value="">')
             . $row('keep', $labels['keep'], '<input type="checkbox" name="_keep" value="1"' . $field_id('keep')
                 . ($values['keep'] ? ' checked' : '') . '>')
             . $row('folder', $labels['folder'], '<select name="_folder"' . $field_id('folder') . ' class="custom-select">'
