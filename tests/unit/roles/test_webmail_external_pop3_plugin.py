@@ -509,15 +509,15 @@ def test_at_the_limit_no_new_account_can_be_added(php):
 
 
 def test_turned_off_by_the_administrator_the_accounts_are_only_listed(php):
-    html = page(php, [public()], policy={'allowed': False}, form=public())
+    html = page(php, [public(status={'last_error': 'x'})], policy={'allowed': False}, form=public())
     assert '<p id="mailroom-external-pop3-policy" class="disabled boxwarning"' in html
     assert 'L:disabled' in html
-    for absent in ('<form id="mailroom-external-pop3-form"', 'fetch-form', 'pause-form', 'class="btn btn-secondary '
-                   'btn-sm edit"', 'L:policyinterval'):
+    for absent in ('<form id="mailroom-external-pop3-form"', 'fetch-form', 'pause-form', 'remove-form',
+                   'class="btn btn-secondary btn-sm edit"', 'L:policyinterval', '_token'):
         assert absent not in html
-    # removing only forgets the account: still offered
-    assert 'class="remove-form"' in html
-    assert 'data-account-id="%s"' % ID_A in html
+    assert '<tr class="account failed" data-account-id="%s">' % ID_A in html
+    assert '<td class="actions"></td>' in html
+    assert 'class="last-error"' in html
 
 
 def test_an_account_without_a_proper_id_offers_no_action(php):

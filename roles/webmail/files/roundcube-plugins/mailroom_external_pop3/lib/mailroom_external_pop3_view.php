@@ -62,7 +62,7 @@ class mailroom_external_pop3_view
 
         $policy = $state['policy'];
         $accounts = $state['accounts'];
-        $editing = isset($state['form']['id']) ? $state['form']['id'] : null;
+        $editing = $policy['allowed'] && isset($state['form']['id']) ? $state['form']['id'] : null;
 
         $html .= self::policy($policy, $labels);
         $html .= '<h3 class="accounts-title">' . self::q($labels['accounts']) . '</h3>';
@@ -122,18 +122,17 @@ class mailroom_external_pop3_view
             $name = $account['login'] . ' @ ' . $account['server'];
             $tls_label = 'tlsshort_' . $account['tls'];
             $actions = '';
-            if ($id !== null) {
-                if ($allowed) {
-                    $actions .= '<a class="btn btn-secondary btn-sm edit" href="'
-                        . self::q($urls['show'] . '&_edit=' . $id) . '">' . self::q($labels['edit']) . '</a> '
-                        . '<form class="pause-form" method="post" action="' . self::q($urls['pause']) . '">'
-                        . self::hidden('_token', $token) . self::hidden('_id', $id)
-                        . self::hidden('_paused', $account['paused'] ? '0' : '1')
-                        . '<button type="submit" class="btn btn-secondary btn-sm ' . ($account['paused'] ? 'resume' : 'pause')
-                        . '">' . self::q($labels[$account['paused'] ? 'resume' : 'pause']) . '</button></form> ';
-                }
-                // Removing stays possible when fetching is turned off: it only forgets the password.
-                $actions .= '<form class="remove-form" method="post" action="' . self::q($urls['remove']) . '">'
+            // Turned off by the administrator, the accounts are only listed (the service refuses
+            // every change then).
+            if ($id !== null && $allowed) {
+                $actions = '<a class="btn btn-secondary btn-sm edit" href="'
+                    . self::q($urls['show'] . '&_edit=' . $id) . '">' . self::q($labels['edit']) . '</a> '
+                    . '<form class="pause-form" method="post" action="' . self::q($urls['pause']) . '">'
+                    . self::hidden('_token', $token) . self::hidden('_id', $id)
+                    . self::hidden('_paused', $account['paused'] ? '0' : '1')
+                    . '<button type="submit" class="btn btn-secondary btn-sm ' . ($account['paused'] ? 'resume' : 'pause')
+                    . '">' . self::q($labels[$account['paused'] ? 'resume' : 'pause']) . '</button></form> '
+                    . '<form class="remove-form" method="post" action="' . self::q($urls['remove']) . '">'
                     . self::hidden('_token', $token) . self::hidden('_id', $id)
                     . '<button type="submit" class="btn btn-danger btn-sm remove" data-account-name="' . self::q($name) . '">'
                     . self::q($labels['remove']) . '</button></form>';
