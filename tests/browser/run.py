@@ -269,9 +269,22 @@ def sent_link(webmail, options):
     return dict(found, subject_matches=found['subject'] == options.subject)
 
 
+def external(webmail, options):
+    """The External accounts page: the account typed into the form, tested; saved with --save."""
+    mailbox = webmail.login(*options.user)
+    mailbox.open_external_accounts()
+    wanted = {'server': options.server, 'port': options.port, 'tls': options.tls, 'login': options.external[0],
+              'password': options.external[1], 'keep': options.keep, 'folder': options.folder or 'INBOX'}
+    answer = {'accounts_before': mailbox.external_accounts()}
+    answer['test_ok'], answer['test_text'] = mailbox.test_external_account(wanted)
+    if options.save:
+        answer['message'], answer['accounts'] = mailbox.save_external_account(wanted)
+    return answer
+
+
 COMMANDS = {'roundtrip': roundtrip, 'identity': identity, 'encryption': encryption,
             'sharing': sharing, 'logo': logo, 'openpgp': openpgp, 'shared': shared,
-            'links': links, 'sent-link': sent_link}
+            'links': links, 'sent-link': sent_link, 'external': external}
 
 
 def parse(argv):
@@ -282,11 +295,17 @@ def parse(argv):
     parser.add_argument('--user', type=account, required=True)
     parser.add_argument('--peer', type=account)
     parser.add_argument('--domain', default='example.test')
-    parser.add_argument('--folder', help='sharing: INBOX by default; sent-link: Sent by default')
+    parser.add_argument('--folder', help='sharing, external: INBOX by default; sent-link: Sent by default')
     parser.add_argument('--delete', type=link_id, help='links: the id of the link to delete')
     parser.add_argument('--subject', help="sent-link: the message's subject")
     parser.add_argument('--passphrase', help="the peer's key's passphrase (openpgp; default: the peer's password)")
     parser.add_argument('--expect-visible', type=boolean, help='shared: should the user see the folder')
+    parser.add_argument('--server', help='external: the external POP3 server')
+    parser.add_argument('--port', type=int, default=995, help='external: its port (995)')
+    parser.add_argument('--tls', default='pop3s', choices=('pop3s', 'starttls', 'none'), help='external: encryption')
+    parser.add_argument('--external', type=account, help='external: LOGIN:PASSWORD at the external server')
+    parser.add_argument('--keep', type=boolean, default=True, help='external: keep mail on the server (true)')
+    parser.add_argument('--save', action='store_true', help='external: save the account after the test')
     parser.add_argument('--label', help="the screenshots' name prefix (default: the command)")
     options = parser.parse_args(argv)
     if options.command in ('roundtrip', 'openpgp') and options.peer is None:
@@ -295,6 +314,8 @@ def parse(argv):
         parser.error('shared needs --expect-visible')
     if options.command == 'shared' and not options.folder:
         parser.error('shared needs --folder')
+    if options.command == 'external' and not (options.server and options.external):
+        parser.error('external needs --server and --external')
     if options.command == 'sent-link' and not options.subject:
         parser.error('sent-link needs --subject')
     return options

@@ -78,6 +78,23 @@ LINK_ROWS_JS = """rows => rows.map(row => {
 # Download links in a message: what the shared links milter puts in place of an attachment.
 SHARED_LINK_ANCHORS = '#messagebody a[href*="/shared-links/"]'
 CONFIRMATIONS = '#messagestack div.confirmation'
+# The External accounts page (the webmail role's plugin mailroom_external_pop3; docs/webmail.md).
+EXTERNAL_MENU_ENTRY = '#settings-menu li.mailroom-external-pop3 a'
+EXTERNAL_PAGE = 'div#mailroom-external-pop3'
+EXTERNAL_FORM = 'form#mailroom-external-pop3-form'
+EXTERNAL_TEST_RESULT = 'div#mailroom-external-pop3-test-result'
+EXTERNAL_ROWS_JS = """rows => rows.map(row => {
+    const cell = name => row.querySelector(name);
+    const text = name => (cell(name) ? cell(name).textContent.trim() : '');
+    const data = (name, key) => (cell(name) ? cell(name).getAttribute(key) : null);
+    const error = document.querySelector('tr.last-error[data-account-id="' + row.getAttribute('data-account-id')
+                                         + '"] .error-text');
+    return {id: row.getAttribute('data-account-id'), server: text('td.server'), login: text('td.login'),
+            tls: data('td.tls', 'data-tls'), keep: data('td.keep', 'data-keep'), folder: text('td.folder'),
+            paused: data('td.state', 'data-paused'), last_run: data('td.last-run', 'data-last-run'),
+            last_count: data('td.count', 'data-last-count'), total: data('td.count', 'data-total'),
+            last_error: error ? error.textContent.trim() : null};
+})"""
 LINK_ID = re.compile(r'^[0-9a-f]{32}$')
 
 FIELD_STATE_JS = """field => ({value: field.value, disabled: field.disabled, readOnly: field.readOnly,
@@ -515,6 +532,61 @@ class Mailbox:
             entry.first.click()
         self.wait_for(LINKS_TABLE)
         self.screenshot('shared-links')
+
+    def open_external_accounts(self):
+        """Settings > External accounts, by its entry in the Settings menu as a person would."""
+        self.page.goto(self.url('_task=settings'))
+        entry = self.page.locator(EXTERNAL_MENU_ENTRY)
+        try:
+            entry.first.wait_for()
+        except Exception as exc:
+            self.screenshot('no-external-accounts-entry')
+            raise WebmailError('no "External accounts" in the Settings menu of %s: %s' % (self.user, exc))
+        with self.page.expect_navigation():
+            entry.first.click()
+        self.wait_for(EXTERNAL_PAGE)
+        self.screenshot('external-accounts')
+
+    def external_accounts(self):
+        """The accounts listed on the External accounts page, top to bottom."""
+        return self.page.eval_on_selector_all('table#mailroom-external-pop3-accounts tr.account[data-account-id]',
+                                              EXTERNAL_ROWS_JS)
+
+    def fill_external_account(self, account):
+        """Type an account into the page's form as a person would: server, encryption, port,
+        login, password, keep on the server, folder."""
+        form = self.page.locator(EXTERNAL_FORM)
+        form.locator('select[name=_tls]').select_option(account['tls'])
+        form.locator('input[name=_server]').fill(account['server'])
+        form.locator('input[name=_port]').fill(str(account['port']))
+        form.locator('input[name=_login]').fill(account['login'])
+        form.locator('input[name=_password]').fill(account['password'])
+        form.locator('input[name=_keep]').set_checked(account['keep'])
+        form.locator('select[name=_folder]').select_option(account['folder'])
+
+    def test_external_account(self, account):
+        """Fill the form, click "Test connection", and read what the page shows: (ok, text)."""
+        self.fill_external_account(account)
+        result = self.page.locator(EXTERNAL_TEST_RESULT)
+        self.page.locator('%s button.test' % EXTERNAL_FORM).click()
+        self.page.wait_for_function(
+            "() => { const box = document.querySelector('%s');"
+            " return box && (box.classList.contains('ok') || box.classList.contains('failed')); }"
+            % EXTERNAL_TEST_RESULT, timeout=120000)
+        self.screenshot('external-account-test')
+        return 'ok' in (result.get_attribute('class') or '').split(), result.inner_text().strip()
+
+    def save_external_account(self, account):
+        """Fill the form and save it; returns Roundcube's message and the accounts listed after."""
+        self.fill_external_account(account)
+        with self.page.expect_navigation():
+            self.page.locator('%s button.save' % EXTERNAL_FORM).click()
+        self.page.locator(EXTERNAL_PAGE).wait_for()
+        self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
+        shown = self.page.locator('%s, %s, #mailroom-external-pop3-form-error' % (CONFIRMATIONS, ERRORS))
+        message = ' / '.join(text.strip() for text in self.read_settled(shown.all_inner_texts))
+        self.screenshot('external-account-saved')
+        return message, self.external_accounts()
 
     def shared_links(self):
         """The links on the links page as it is now, top to bottom."""

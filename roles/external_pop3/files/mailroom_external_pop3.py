@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import hashlib
 import ipaddress
 import json
@@ -42,6 +43,8 @@ MAX_LOGIN = 255
 MAX_PASSWORD = 1024
 MAX_FOLDER = 255
 HEADER = 'X-Mailroom-Fetched'
+# A token as token() makes it: the account's id, a dot, 32 hex digits.
+TOKEN = re.compile(r'\b[0-9a-f]{32}\.[0-9a-f]{32}\b')
 UNIT = 'mailroom-external-pop3@%s'
 # A user's timer first fires this long after it starts (OnUnitActiveSec alone never fires).
 FIRST_RUN_SECONDS = 20
@@ -284,6 +287,34 @@ def parse_uidl(lines):
             raise ValueError('the server answered UIDL with %r' % line[:80])
         listing.append((int(parts[0]), parts[1].strip()))
     return listing
+
+
+# --- IMAP ---------------------------------------------------------------------------------------------
+
+def imap_utf7(name):
+    """A mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3): printable ASCII as it is ("&"
+    as "&-"), anything else as base64 of UTF-16BE between "&" and "-", with "," for "/"."""
+    out, pending = [], []
+
+    def flush():
+        if pending:
+            data = ''.join(pending).encode('utf-16-be')
+            out.append('&' + base64.b64encode(data).decode('ascii').rstrip('=').replace('/', ',') + '-')
+            del pending[:]
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7e:
+            flush()
+            out.append('&-' if char == '&' else char)
+        else:
+            pending.append(char)
+    flush()
+    return ''.join(out)
+
+
+def imap_quoted(name):
+    """A mailbox name as an IMAP quoted string (bytes), modified UTF-7 inside."""
+    return ('"%s"' % imap_utf7(name).replace('\\', '\\\\').replace('"', '\\"')).encode('ascii')
 
 
 # --- systemd names -----------------------------------------------------------------------------------

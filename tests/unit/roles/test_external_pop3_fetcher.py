@@ -234,39 +234,50 @@ def pop3_server():
 
 
 class Recorder(object):
-    """Dovecot's delivery: keeps what it was given; can stop a run right after a delivery, as
-    a kill between Dovecot's answer and the journal's line would."""
+    """Dovecot's side: keeps what each committed batch held; can stop a run right after a
+    commit, as a kill between Dovecot's answer and the journal's done lines would."""
 
     delivered = []
-    stop_after = None
+    batches = []
+    stop_after_batches = None
 
     def __init__(self, login, folder):
         self.folder = folder
+        self.open = []
 
-    def deliver(self, message, sender):
-        Recorder.delivered.append(message)
-        if Recorder.stop_after is not None and len(Recorder.delivered) >= Recorder.stop_after:
-            Recorder.stop_after = None
+    def add(self, message):
+        self.open.append(message)
+
+    def commit(self):
+        if not self.open:
+            return
+        Recorder.delivered.extend(self.open)
+        Recorder.batches.append(len(self.open))
+        self.open = []
+        if Recorder.stop_after_batches is not None and len(Recorder.batches) >= Recorder.stop_after_batches:
+            Recorder.stop_after_batches = None
             raise KeyboardInterrupt('killed')
 
     def close(self):
-        pass
+        # An open batch is never saved: Dovecot aborts a command cut short.
+        self.open = []
 
 
 @pytest.fixture
 def host(tmp_path, monkeypatch):
-    """The program's files in a temporary directory, loopback allowed (the test server), delivery
-    recorded, and the mailbox search answering from what was recorded."""
+    """The program's files in a temporary directory, loopback allowed (the test server), Dovecot
+    recorded, and the folder's tokens read from what was recorded."""
     monkeypatch.setattr(program, 'STATE_DIR', str(tmp_path / 'state'))
     monkeypatch.setattr(program, 'POLICY_FILE', str(tmp_path / 'policy.json'))
     (tmp_path / 'policy.json').write_text(json.dumps(POLICY))
     monkeypatch.setattr(core, 'forbidden_address', lambda address: None)
-    monkeypatch.setattr(program, 'Delivery', Recorder)
-    monkeypatch.setattr(program, 'ensure_folder', lambda login, folder: None)
-    monkeypatch.setattr(program, 'in_mailbox',
-                        lambda login, folder, wanted, since: any(wanted.encode() in m for m in Recorder.delivered))
+    monkeypatch.setattr(program, 'Appender', Recorder)
+    monkeypatch.setattr(program, 'BATCH_MESSAGES', 3)
+    monkeypatch.setattr(program, 'tokens_in_folder', lambda login, folder, since: set(
+        core.TOKEN.findall(b''.join(Recorder.delivered).decode('ascii', 'replace'))))
     Recorder.delivered = []
-    Recorder.stop_after = None
+    Recorder.batches = []
+    Recorder.stop_after_batches = None
     return tmp_path
 
 
@@ -300,36 +311,61 @@ def test_each_message_arrives_once_over_two_runs_and_stays_when_kept(host, pop3_
 
 def test_delivered_bytes_are_the_servers_below_our_headers(host, pop3_server):
     long_line = b'x' * 5000
-    box = Mailbox([b'Return-Path: <s@elsewhere.test>\r\nSubject: long\r\n\r\n' + long_line + b'\r\n.starts with a dot\r\n'])
-    entry = account(pop3_server(box))
+    original = b'Return-Path: <s@elsewhere.test>\r\nSubject: long\r\n\r\n' + long_line + b'\r\n.starts with a dot\r\n'
+    entry = account(pop3_server(Mailbox([original])))
     run(entry)
     (message,) = Recorder.delivered
-    head, original = message.split(b'\r\nReturn-Path', 1)
+    head, rest = message.split(b'\r\nReturn-Path', 1)
     assert b'Received: from localhost by mail.example.test' in head
     assert b'X-Mailroom-Fetched: ' + core.token(entry['id'], core.uid_key(b'uid-1')).encode() in head
-    assert b'Return-Path' + original == (b'Return-Path: <s@elsewhere.test>\r\nSubject: long\r\n\r\n' + long_line
-                                         + b'\r\n.starts with a dot\r\n')
-    assert program.envelope_sender(b'Subject: none\r\n\r\nReturn-Path: <body@x>\r\n') == ''
-    assert program.envelope_sender(b'Return-Path: <s@elsewhere.test>\r\n\r\n') == 's@elsewhere.test'
+    assert core.TOKEN.findall(head.decode()) == [core.token(entry['id'], core.uid_key(b'uid-1'))]
+    assert b'Return-Path' + rest == original
 
 
-def test_a_run_killed_after_a_delivery_gives_every_message_exactly_once(host, pop3_server):
+def test_messages_go_in_batches_of_the_configured_size(host, pop3_server):
+    assert run(account(pop3_server(Mailbox(messages(7))))) == 7
+    assert Recorder.batches == [3, 3, 1]
+
+
+def test_a_run_killed_after_a_commit_gives_every_message_exactly_once(host, pop3_server):
     box = Mailbox(messages(20))
     entry = account(pop3_server(box))
-    Recorder.stop_after = 7
+    Recorder.stop_after_batches = 2
     with pytest.raises(KeyboardInterrupt):
         run(entry)
-    # The seventh was delivered, its journal line never written: the next run finds it in the
-    # mailbox by its token instead of delivering it again.
-    assert run(entry) == 13
+    # Six were saved, their journal lines still pending: the next run finds them in the folder
+    # by their tokens instead of saving them again.
+    assert len(Recorder.delivered) == 6
+    assert run(entry) == 14
     assert subjects() == [b'm%03d' % n for n in range(20)]
+
+
+def test_a_run_killed_inside_a_batch_saves_none_of_it_and_loses_nothing(host, pop3_server, monkeypatch):
+    box = Mailbox(messages(8))
+    entry = account(pop3_server(box))
+    original_retr = program.POP3.retr
+    calls = []
+
+    def retr_then_die(self, number):
+        calls.append(number)
+        if len(calls) == 5:
+            raise KeyboardInterrupt('killed while the second batch was being sent')
+        return original_retr(self, number)
+
+    monkeypatch.setattr(program.POP3, 'retr', retr_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run(entry)
+    assert len(Recorder.delivered) == 3
+    monkeypatch.setattr(program.POP3, 'retr', original_retr)
+    assert run(entry) == 5
+    assert subjects() == [b'm%03d' % n for n in range(8)]
 
 
 def test_a_pending_message_not_in_the_mailbox_is_delivered_again(host, pop3_server, monkeypatch):
     box = Mailbox(messages(3))
     entry = account(pop3_server(box))
     journal = program.Journal(program.journal_path('alice', entry['id']))
-    journal.mark_pending(core.uid_key(b'uid-2'), 100)
+    journal.mark_pending([core.uid_key(b'uid-2')], 100)
     journal.close()
     assert run(entry) == 3
     assert subjects() == [b'm000', b'm001', b'm002']
@@ -384,6 +420,12 @@ def test_turning_fetching_off_stops_a_run_between_messages(host, pop3_server, mo
     assert Recorder.delivered == []
 
 
+def test_folder_names_are_modified_utf7_quoted_for_imap():
+    # RFC 3501's own example, and the characters a quoted string escapes.
+    assert core.imap_utf7(u'~peter/mail/\u53f0\u5317/\u65e5\u672c\u8a9e') == '~peter/mail/&U,BTFw-/&ZeVnLIqe-'
+    assert core.imap_quoted(u'A&B "x" \\ \u00dc') == b'"A&-B \\"x\\" \\\\ &ANw-"'
+
+
 def test_the_connection_test_counts_messages_and_reports_refusals(host, pop3_server):
     port = pop3_server(Mailbox(messages(3)))
     assert program.test_account(account(port)) == 'Connected: 3 message(s) on the server'
@@ -392,7 +434,7 @@ def test_the_connection_test_counts_messages_and_reports_refusals(host, pop3_ser
 
 
 def test_a_forbidden_address_is_never_connected(monkeypatch):
-    monkeypatch.setattr(socket, 'getaddrinfo', lambda host, port, type: [(socket.AF_INET, socket.SOCK_STREAM, 6, '',
-                                                                           ('127.0.0.1', port))])
+    answer = [(socket.AF_INET, socket.SOCK_STREAM, 6, '', ('127.0.0.1', 110))]
+    monkeypatch.setattr(socket, 'getaddrinfo', lambda host, port, type: answer)
     with pytest.raises(program.FetchError, match='loopback'):
         program.vetted_address('sneaky.example.net', 110)
