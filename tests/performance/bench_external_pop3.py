@@ -26,7 +26,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -127,7 +126,7 @@ def inbox_count():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--release', default='13', choices=('12', '13'))
     parser.add_argument('--messages', type=int, default=5000)
     parser.add_argument('--rounds', type=int, default=3)
