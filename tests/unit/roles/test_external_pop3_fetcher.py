@@ -438,3 +438,105 @@ def test_a_forbidden_address_is_never_connected(monkeypatch):
     monkeypatch.setattr(socket, 'getaddrinfo', lambda host, port, type: answer)
     with pytest.raises(program.FetchError, match='loopback'):
         program.vetted_address('sneaky.example.net', 110)
+
+
+# --- the webmail's and the admin's requests -----------------------------------------------------------
+
+@pytest.fixture
+def service(host, monkeypatch):
+    """serve() and admin() with Dovecot's answers stood in: alice and bob exist (passwords
+    alice-pw and bob-pw), and starting timers is recorded."""
+    passwords = {'alice': 'alice-pw', 'bob': 'bob-pw'}
+    monkeypatch.setattr(program, 'authenticate',
+                        lambda user, password: user if passwords.get(user) == password else None)
+    monkeypatch.setattr(program, 'known_user', lambda login: login in passwords)
+    monkeypatch.setattr(program, 'FAILED_LOGIN_DELAY', 0)
+    applied = []
+    monkeypatch.setattr(program, 'apply', lambda check=False, only=None: applied.append(only))
+    return applied
+
+
+def ask(op, user='alice', password='alice-pw', **fields):
+    """One request as the webmail sends it (a JSON line), the answer as it reads it."""
+    import io
+    out = io.BytesIO()
+    program.answer_one(program.serve, io.BytesIO(json.dumps(dict(op=op, user=user, password=password, **fields))
+                                                 .encode() + b'\n'), out)
+    return json.loads(out.getvalue())
+
+
+NEW = {'server': 'pop.example.net', 'login': 'me@example.net', 'password': 'external-pw'}
+
+
+def test_a_wrong_password_gets_nothing(service):
+    ask('save', account=NEW)
+    answer = ask('list', password='guess')
+    assert answer == {'ok': False, 'error': 'Your login was not accepted.'}
+
+
+def test_accounts_are_listed_without_passwords_and_only_the_users_own(service):
+    saved = ask('save', account=NEW)
+    assert saved['ok'] and saved['account']['password_set'] is True
+    listed = ask('list')
+    assert [entry['login'] for entry in listed['accounts']] == ['me@example.net']
+    assert 'external-pw' not in json.dumps(listed)
+    assert ask('list', user='bob', password='bob-pw')['accounts'] == []
+    # bob cannot reach alice's account by its id.
+    account_id = saved['account']['id']
+    for op, fields in (('remove', {'id': account_id}), ('save', {'account': dict(NEW, id=account_id)})):
+        answer = ask(op, user='bob', password='bob-pw', **fields)
+        assert answer == {'ok': False, 'error': 'that account no longer exists'}
+    assert len(ask('list')['accounts']) == 1
+    assert service == ['alice']
+
+
+def test_the_policys_limits_hold_whatever_the_form_sent(service, host):
+    (host / 'policy.json').write_text(json.dumps(dict(POLICY, max_accounts_per_user=1)))
+    assert ask('save', account=NEW)['ok']
+    second = ask('save', account=dict(NEW, login='other'))
+    assert not second['ok'] and 'the most allowed' in second['error']
+    plain = ask('save', account=dict(NEW, tls='none'))
+    assert not plain['ok'] and 'without TLS' in plain['error']
+
+
+def test_nothing_but_listing_while_fetching_is_not_allowed(service, host):
+    (host / 'policy.json').write_text(json.dumps(dict(POLICY, allowed=False)))
+    assert ask('list')['policy']['allowed'] is False
+    for op in ('save', 'test', 'fetch', 'remove'):
+        assert ask(op, account=NEW, id='0' * 32)['error'] == program.NOT_ALLOWED
+
+
+def test_malformed_requests_are_refused_clearly(service):
+    assert ask('drop_all')['error'] == "unknown request 'drop_all'"
+    assert ask('remove')['error'] == 'which account to remove is missing'
+    assert ask('save', account='x')['error'] == 'an account must be an object'
+
+
+def test_requests_are_one_json_line_and_answers_one_line(service):
+    import io
+    out = io.BytesIO()
+    status = program.answer_one(program.serve, io.BytesIO(b'{"op": "list", "user": "alice", "password": "alice-pw"}\n'),
+                                out)
+    assert status == 0 and out.getvalue().count(b'\n') == 1 and json.loads(out.getvalue())['ok']
+    out = io.BytesIO()
+    assert program.answer_one(program.serve, io.BytesIO(b'not json\n'), out) == 1
+    assert json.loads(out.getvalue()) == {'ok': False, 'error': 'the request is not JSON'}
+
+
+def test_admin_puts_changes_once_and_check_mode_writes_nothing(service):
+    request = {'op': 'put', 'user': 'alice', 'account': dict(NEW, port=None, tls=None, keep=None, folder=None,
+                                                             paused=None)}
+    checked = program.admin(dict(request, check=True))
+    assert checked['changed'] and checked['before'] is None
+    assert program.admin({'op': 'get', 'user': 'alice'})['accounts'] == []
+    first = program.admin(request)
+    again = program.admin(request)
+    assert (first['changed'], again['changed']) == (True, False)
+    moved = program.admin(dict(request, account=dict(request['account'], password='new-pw')))
+    assert moved['changed'] and moved['password_changed']
+    removed = program.admin({'op': 'remove', 'user': 'alice', 'server': NEW['server'], 'login': NEW['login']})
+    assert removed['changed'] and program.admin({'op': 'get', 'user': 'alice'})['accounts'] == []
+    with pytest.raises(core.Refused, match='not a user of this mail host'):
+        program.admin({'op': 'get', 'user': 'mallory'})
+    with pytest.raises(core.Refused, match='not a user of this mail host'):
+        program.admin({'op': 'get', 'user': '../alice'})
