@@ -185,9 +185,9 @@ restart_required:
   type: bool
 timers:
   description:
-    - What the external POP3 fetcher's C(apply) did to the users' timers after a change of the O(external_pop3)
-      section (see M(mailroom.server.external_pop3)).
-  returned: when the O(external_pop3) section changed, not in check mode
+    - What the external POP3 fetcher's C(apply) did to the users' timers when the O(external_pop3) section is
+      given (see M(mailroom.server.external_pop3)).
+  returned: when the O(external_pop3) section is given, not in check mode
   type: dict
   sample: {changed: true, started: [alice], stopped: []}
 interrupted_change:

@@ -21,9 +21,10 @@ description:
   - Not allowed - every user's timer is stopped, a fetch going on is ended, and the webmail refuses new
     accounts; the accounts stay stored and fetching resumes when it is allowed again.
   - The fetcher of the C(mailroom.server.external_pop3) role reads its policy from C(/etc/mailroom/external-pop3.json).
-    Once a change is written, the module runs the program's C(apply), which sets the timers' interval and starts
-    or stops the users' timers (RV(timers)); if that fails, the module fails with the program's error. Nothing is
-    reloaded (RV(activation) stays empty and O(activate) makes no difference).
+    Once the policy is written (or already as wanted), the module runs the program's C(apply), which sets the
+    timers' interval and starts or stops the users' timers (RV(timers)) - so timers that drifted are put back
+    in line too, and the module reports a change when C(apply) made one; if it fails, the module fails with the
+    program's error. Nothing is reloaded (RV(activation) stays empty and O(activate) makes no difference).
   - Needs a host set up by the C(mailroom.server.external_pop3) role (it installs the fetcher and writes the first
     policy, not allowed); without it the module fails and changes nothing. The webmail is not needed.
 extends_documentation_fragment:
@@ -62,8 +63,8 @@ notes:
     change on the host.
   - A policy file that is not exactly the module's (not JSON, other keys; a hand edit) reads as unknown values
     (V(null)); any change then writes the whole file again, the values not given taking their defaults.
-  - The timers follow the policy only when it changes; after a failed C(apply), fix the cause and run
-    C(/usr/bin/python3 /usr/local/lib/mailroom/mailroom-external-pop3 apply) on the host.
+  - After a failed C(apply) the policy is written: fix the cause and run the module again (it runs C(apply) every
+    time), or C(/usr/bin/python3 /usr/local/lib/mailroom/mailroom-external-pop3 apply) on the host.
   - Users' accounts are managed by the users in the webmail or by M(mailroom.server.external_pop3_account).
 seealso:
   - module: mailroom.server.external_pop3_account
@@ -100,8 +101,8 @@ settings:
   sample: {allowed: true, interval_minutes: 15, max_accounts_per_user: 3, allow_insecure: false,
            keep_on_server_default: true}
 timers:
-  description: What the program's C(apply) did to the users' timers after the change.
-  returned: when the policy changed, not in check mode
+  description: What the program's C(apply) did to the users' timers.
+  returned: when not in check mode
   type: dict
   contains:
     changed:

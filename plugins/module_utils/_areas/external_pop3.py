@@ -152,9 +152,11 @@ def plan(wanted, state):
 
 
 def follow_up(host, current, wanted, state, outcome):
-    """Once a changed policy is written, let the timers follow it (`apply`); never in check mode,
-    never for an unchanged policy."""
-    if wanted == current or host.check_mode:
+    """Once the policy is written (or was already as wanted), let the timers follow it: `apply`
+    is idempotent, so an unchanged policy still repairs timers that drifted (a failed apply
+    before, a timer stopped by hand) and reports changed only when it did something. Never in
+    check mode, where the file is not written and apply would read the old one."""
+    if host.check_mode:
         return FollowUp()
     rc, out, err = host.run_command(_program.command('apply'))
     if rc != 0:

@@ -190,10 +190,17 @@ def test_follow_up_applies_after_a_file_that_was_not_ours():
     assert done.failure is None and done.changed is False
 
 
-def test_follow_up_does_nothing_for_an_unchanged_policy():
+def test_follow_up_with_an_unchanged_policy_is_unchanged_when_the_timers_are_in_line():
+    host = FakeHost(answer=(0, '{"changed": false, "started": [], "stopped": []}', ''))
+    done = external_pop3.follow_up(host, SETTINGS, dict(SETTINGS), facts(), OUTCOME)
+    assert [args for args, _kwargs in host.commands] == [APPLY]
+    assert not done.changed and done.failure is None
+
+
+def test_follow_up_with_an_unchanged_policy_repairs_timers_that_drifted():
     host = FakeHost()
     done = external_pop3.follow_up(host, SETTINGS, dict(SETTINGS), facts(), OUTCOME)
-    assert host.commands == [] and done.result == {} and not done.changed and done.failure is None
+    assert done.changed is True and done.result['timers']['started'] == ['alice']
 
 
 def test_follow_up_never_runs_in_check_mode():
@@ -270,13 +277,13 @@ def test_a_change_writes_the_file_then_applies(fetcher_host):
     assert done.result['activation'] == {}
     assert done.result['timers'] == {'changed': True, 'started': [], 'stopped': ['bob']}
     assert module.commands == [APPLY]
-    # Again: nothing to do, the file untouched, apply not run.
-    again_module = ApplyModule()
+    # Again: the file untouched; apply runs, finds the timers in line, and nothing changed.
+    again_module = ApplyModule(answer=(0, '{"changed": false, "started": [], "stopped": []}', ''))
     before = os.stat(str(policy))
     again = run(again_module, allowed=True, interval_minutes=15)
     assert not again.failed and again.result['changed'] is False
-    assert 'timers' not in again.result
-    assert again_module.commands == []
+    assert again.result['timers'] == {'changed': False, 'started': [], 'stopped': []}
+    assert again_module.commands == [APPLY]
     assert os.stat(str(policy)).st_ino == before.st_ino
 
 
@@ -354,10 +361,10 @@ def test_client_info_shows_the_section_only_with_the_program(fetcher_host):
     policy.write_text(FILE)
     (client, interrupted) = runner.read_areas(FakeModule(), (registry.EXTERNAL_POP3,), registry.CLIENT_PAGE)
     assert client == {'external_pop3': SETTINGS} and interrupted is None
-    # Given back to the client module, it changes nothing and applies nothing.
-    module = ApplyModule()
+    # Given back to the client module, it changes nothing (apply finds the timers in line).
+    module = ApplyModule(answer=(0, '{"changed": false, "started": [], "stopped": []}', ''))
     done = run(module, page=True, **client['external_pop3'])
-    assert not done.failed and done.result['changed'] is False and module.commands == []
+    assert not done.failed and done.result['changed'] is False and module.commands == [APPLY]
     program.unlink()
     (client, _interrupted) = runner.read_areas(FakeModule(), (registry.EXTERNAL_POP3,), registry.CLIENT_PAGE)
     assert client == {}
