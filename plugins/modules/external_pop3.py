@@ -63,8 +63,8 @@ notes:
     change on the host.
   - A policy file that is not exactly the module's (not JSON, other keys; a hand edit) reads as unknown values
     (V(null)); any change then writes the whole file again, the values not given taking their defaults.
-  - After a failed C(apply) the policy is written: fix the cause and run the module again (it runs C(apply) every
-    time), or C(/usr/bin/python3 /usr/local/lib/mailroom/mailroom-external-pop3 apply) on the host.
+  - After a failed C(apply) the policy is written; fix the cause and run the module again (it runs C(apply) each
+    time), or run C(/usr/bin/python3 /usr/local/lib/mailroom/mailroom-external-pop3 apply) on the host.
   - Users' accounts are managed by the users in the webmail or by M(mailroom.server.external_pop3_account).
 seealso:
   - module: mailroom.server.external_pop3_account
