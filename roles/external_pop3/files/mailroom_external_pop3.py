@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import base64
 import hashlib
+import hmac
 import ipaddress
 import json
 import re
@@ -38,6 +39,7 @@ ACCOUNT_ID = re.compile(r'\A[0-9a-f]{32}\Z')
 # Anything below 0x20, DEL and the C1 controls: a line break in a login or password would add a
 # POP3 command of the user's choosing.
 _CONTROL = re.compile(u'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+_SURROGATE = re.compile(u'[\ud800-\udfff]')
 _LABEL = re.compile(r'\A(?!-)[a-z0-9-]{1,63}(?<!-)\Z')
 MAX_LOGIN = 255
 MAX_PASSWORD = 1024
@@ -85,6 +87,9 @@ def _one_line(what, value, longest):
         raise Refused('%s must not be empty' % what)
     if _CONTROL.search(value):
         raise Refused('%s must be one line without control characters' % what)
+    if _SURROGATE.search(value):
+        # JSON can carry half of a UTF-16 pair, which no file or protocol can write.
+        raise Refused('%s is not valid text' % what)
     if len(value) > longest:
         raise Refused('%s is longer than %d characters' % (what, longest))
     return value
@@ -113,17 +118,25 @@ def server_name(value):
     return ascii_name
 
 
-def forbidden_address(address):
-    """Why the fetcher must not connect to an address, or None: users choose the server, and a
-    POP3 test answers with what the server said, so loopback, link-local, multicast and
-    unspecified addresses (this host, cloud metadata services) are never contacted."""
+# Cloud providers' metadata and DNS services outside link-local: Alibaba's (in CGNAT space) and
+# AWS's IPv6 one.
+_METADATA_NETWORKS = tuple(ipaddress.ip_network(net) for net in ('100.64.0.0/10', 'fd00:ec2::/32'))
+
+
+def forbidden_address(address, own=()):
+    """Why the fetcher must not connect to an address, or None. Users choose the server, and a
+    POP3 test answers with what the server said: this host (loopback and its own addresses,
+    `own`), link-local and cloud metadata addresses, multicast and unspecified ones are never
+    contacted. Other private ranges are (a company's own POP3 server)."""
     ip = ipaddress.ip_address(address)
     if getattr(ip, 'ipv4_mapped', None):
         ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return 'it is this host (loopback)'
+    if ip.is_loopback or str(ip) in own:
+        return 'it is this host'
     if ip.is_link_local:
         return 'it is a link-local address'
+    if any(ip in net for net in _METADATA_NETWORKS):
+        return 'it is in a range cloud providers keep for their own services'
     if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
         return 'it is not a unicast address'
     return None
@@ -148,7 +161,7 @@ def checked_account(given, stored, policy):
     if not isinstance(given, dict):
         raise Refused('an account must be an object')
     base = dict(stored) if stored else {
-        'id': secrets.token_hex(16), 'keep': policy['keep_on_server_default'], 'folder': 'INBOX',
+        'id': secrets.token_hex(16), 'secret': None, 'keep': policy['keep_on_server_default'], 'folder': 'INBOX',
         'paused': False, 'password': None, 'tls': 'pop3s', 'port': None,
     }
 
@@ -172,9 +185,17 @@ def checked_account(given, stored, policy):
         password = base.get('password')
         if not password:
             raise Refused('a new account needs its password')
+        moved = [name for name in ('server', 'port', 'tls', 'login') if stored and entry[name] != stored[name]]
+        if moved:
+            # The stored password goes only where it was given for.
+            raise Refused('enter the password again: the %s changed' % ', '.join(moved))
     entry['password'] = _one_line('the password', password, MAX_PASSWORD)
+    entry['secret'] = base.get('secret') or secrets.token_hex(16)
     entry['keep'] = _bool('keep on server', pick('keep'))
     entry['folder'] = _one_line('the folder', pick('folder'), MAX_FOLDER)
+    if entry['folder'].startswith('-'):
+        # doveadm would read it as an option.
+        raise Refused('the folder must not start with "-"')
     entry['paused'] = _bool('paused', pick('paused'))
     return entry
 
@@ -221,15 +242,24 @@ def fetchable(accounts, policy):
 # looks for the message in the mailbox (by the token in its X-Mailroom-Fetched header) before
 # delivering it again. UIDLs are hex in the file: a UIDL may hold any printable character.
 
+def journal_name(entry):
+    """The account's journal: its id and its login. A new login is another mailbox, whose UIDLs
+    mean nothing against the old journal's; a new server name with the same login (a provider's
+    new host name) keeps the journal, so nothing is fetched again."""
+    return '%s-%s' % (entry['id'], hashlib.sha256(entry['login'].encode('utf-8')).hexdigest()[:16])
+
+
 def uid_key(uidl):
     return uidl.hex() if isinstance(uidl, bytes) else uidl.encode('utf-8').hex()
 
 
-def token(account_id, key):
-    """The message's mark in the mailbox: the account and a digest of the UIDL's key (the
-    server's IDs stay out of the message)."""
-    digest = hashlib.sha256(key.encode('ascii')).hexdigest()[:32]
-    return '%s.%s' % (account_id, digest)
+def token(entry, key):
+    """The message's mark in the mailbox: the account's id and an HMAC of the UIDL's key under
+    the account's secret, which never leaves the host - nobody who saw a fetched message can
+    make the token of another one (a mail carrying it would pass for that message after a
+    killed run)."""
+    digest = hmac.new(entry['secret'].encode('ascii'), key.encode('ascii'), hashlib.sha256).hexdigest()[:32]
+    return '%s.%s' % (entry['id'], digest)
 
 
 def read_journal(text):
@@ -262,6 +292,12 @@ def compacted(done, pending, on_server):
     return ''.join(lines)
 
 
+def cut(text, longest=300):
+    """A server's or Dovecot's words, as stored and shown: one line, at most `longest` characters."""
+    text = ' '.join(text.split())
+    return text if len(text) <= longest else text[:longest - 3] + '...'
+
+
 def plan_messages(listing, done, pending):
     """For a server's UIDL listing [(number, uidl bytes)]: (to fetch, to check first, already
     here): lists of (number, key)."""
@@ -275,6 +311,17 @@ def plan_messages(listing, done, pending):
         else:
             fetch.append((number, key))
     return fetch, check, here
+
+
+def parse_listing(lines):
+    """poplib's LIST answer lines (b"1 4096") as {number: size}; a malformed line is an error."""
+    sizes = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
+            raise ValueError('the server answered LIST with %r' % line[:80])
+        sizes[int(parts[0])] = int(parts[1])
+    return sizes
 
 
 def parse_uidl(lines):

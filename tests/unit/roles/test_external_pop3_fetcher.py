@@ -88,8 +88,41 @@ def test_a_new_account_needs_a_password_an_edit_keeps_the_stored_one():
     with pytest.raises(core.Refused, match='needs its password'):
         core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': ''}, None, POLICY)
     stored = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'old'}, None, POLICY)
-    edited = core.checked_account({'server': 'pop2.example.net', 'password': ''}, stored, POLICY)
-    assert (edited['id'], edited['password'], edited['server'], edited['login']) == (stored['id'], 'old', 'pop2.example.net', 'me')
+    edited = core.checked_account({'folder': 'Archive', 'keep': False, 'password': ''}, stored, POLICY)
+    expected = (stored['id'], 'old', 'Archive', stored['secret'])
+    assert (edited['id'], edited['password'], edited['folder'], edited['secret']) == expected
+
+
+@pytest.mark.parametrize('change', [{'server': 'elsewhere.example'}, {'port': 1995}, {'tls': 'starttls'},
+                                    {'login': 'someone-else'}])
+def test_the_stored_password_never_goes_to_another_server_or_login(change):
+    stored = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'old'}, None, POLICY)
+    with pytest.raises(core.Refused, match='enter the password again'):
+        core.checked_account(dict(change, password=''), stored, POLICY)
+    moved = core.checked_account(dict(change, password='new'), stored, POLICY)
+    assert moved['password'] == 'new' and moved['id'] == stored['id']
+
+
+def test_surrogates_and_option_like_folders_are_refused():
+    given = {'server': 'pop.example.net', 'login': 'me', 'password': 'pw'}
+    with pytest.raises(core.Refused, match='not valid text'):
+        core.checked_account(dict(given, folder=u'half \ud800'), None, POLICY)
+    with pytest.raises(core.Refused, match='must not start with'):
+        core.checked_account(dict(given, folder='-oFoo'), None, POLICY)
+
+
+def test_tokens_need_the_accounts_secret():
+    entry = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'pw'}, None, POLICY)
+    other = dict(entry, secret='0' * 32)
+    assert core.TOKEN.fullmatch(core.token(entry, 'aa'))
+    assert core.token(entry, 'aa').startswith(entry['id'] + '.')
+    assert core.token(entry, 'aa') != core.token(other, 'aa') != core.token(entry, 'ab')
+
+
+def test_a_new_login_is_a_new_journal_a_new_server_name_is_not():
+    entry = core.checked_account({'server': 'pop.example.net', 'login': 'me', 'password': 'pw'}, None, POLICY)
+    assert core.journal_name(dict(entry, server='pop3.example.net')) == core.journal_name(entry)
+    assert core.journal_name(dict(entry, login='you')) != core.journal_name(entry)
 
 
 def test_the_public_view_never_holds_the_password():
@@ -100,9 +133,9 @@ def test_the_public_view_never_holds_the_password():
 
 
 @pytest.mark.parametrize('address', ['127.0.0.1', '::1', '::ffff:127.0.0.1', '169.254.169.254', 'fe80::1',
-                                     '0.0.0.0', '224.0.0.1'])
+                                     '0.0.0.0', '224.0.0.1', '100.100.100.200', 'fd00:ec2::254', '172.17.0.2'])
 def test_this_host_and_link_local_services_are_never_contacted(address):
-    assert core.forbidden_address(address) is not None
+    assert core.forbidden_address(address, own={'172.17.0.2'}) is not None
 
 
 @pytest.mark.parametrize('address', ['192.0.2.10', '10.1.2.3', '172.17.0.3', '2001:db8::5'])
@@ -167,6 +200,7 @@ class Mailbox(object):
         self.stls = stls
         self.deleted = []
         self.logins = []
+        self.greeting = b'+OK fake POP3 ready'
 
 
 class Handler(socketserver.StreamRequestHandler):
@@ -176,7 +210,7 @@ class Handler(socketserver.StreamRequestHandler):
     def handle(self):
         box = self.server.box
         marked = set()
-        self.send(b'+OK fake POP3 ready')
+        self.send(box.greeting)
         while True:
             line = self.rfile.readline()
             if not line:
@@ -196,6 +230,11 @@ class Handler(socketserver.StreamRequestHandler):
                 self.send(b'+OK')
                 for number, (uid, _body) in sorted(box.messages.items()):
                     self.send(b'%d %s' % (number, uid.encode()))
+                self.send(b'.')
+            elif command == b'LIST' and len(words) == 1:
+                self.send(b'+OK')
+                for number, (_uid, body) in sorted(box.messages.items()):
+                    self.send(b'%d %d' % (number, len(body)))
                 self.send(b'.')
             elif command == b'RETR':
                 _uid, body = box.messages[int(words[1])]
@@ -251,6 +290,11 @@ class Recorder(object):
     def commit(self):
         if not self.open:
             return
+        # Dovecot refuses the whole transaction for one message it will not take.
+        for word, answer in ((b'TOO-LARGE', b'NO [LIMIT] Mail too large'), (b'QUOTA-FULL', b'NO [OVERQUOTA] Quota exceeded')):
+            if any(word in message for message in self.open):
+                self.open = []
+                raise program.SaveRefused('Dovecot did not save the messages: %s' % answer.decode(), answer)
         Recorder.delivered.extend(self.open)
         Recorder.batches.append(len(self.open))
         self.open = []
@@ -270,7 +314,7 @@ def host(tmp_path, monkeypatch):
     monkeypatch.setattr(program, 'STATE_DIR', str(tmp_path / 'state'))
     monkeypatch.setattr(program, 'POLICY_FILE', str(tmp_path / 'policy.json'))
     (tmp_path / 'policy.json').write_text(json.dumps(POLICY))
-    monkeypatch.setattr(core, 'forbidden_address', lambda address: None)
+    monkeypatch.setattr(core, 'forbidden_address', lambda address, own=(): None)
     monkeypatch.setattr(program, 'Appender', Recorder)
     monkeypatch.setattr(program, 'BATCH_MESSAGES', 3)
     monkeypatch.setattr(program, 'tokens_in_folder', lambda login, folder, since: set(
@@ -288,7 +332,9 @@ def account(port, **changes):
 
 
 def run(entry):
-    return program.fetch_account('alice', entry, program.PolicyWatch(), 'mail.example.test')
+    """One run of the account: the number of messages saved (what was left is checked apart)."""
+    count, _left = program.fetch_account('alice', entry, program.PolicyWatch(), 'mail.example.test')
+    return count
 
 
 def subjects():
@@ -317,8 +363,8 @@ def test_delivered_bytes_are_the_servers_below_our_headers(host, pop3_server):
     (message,) = Recorder.delivered
     head, rest = message.split(b'\r\nReturn-Path', 1)
     assert b'Received: from localhost by mail.example.test' in head
-    assert b'X-Mailroom-Fetched: ' + core.token(entry['id'], core.uid_key(b'uid-1')).encode() in head
-    assert core.TOKEN.findall(head.decode()) == [core.token(entry['id'], core.uid_key(b'uid-1'))]
+    assert b'X-Mailroom-Fetched: ' + core.token(entry, core.uid_key(b'uid-1')).encode() in head
+    assert core.TOKEN.findall(head.decode()) == [core.token(entry, core.uid_key(b'uid-1'))]
     assert b'Return-Path' + rest == original
 
 
@@ -343,20 +389,21 @@ def test_a_run_killed_after_a_commit_gives_every_message_exactly_once(host, pop3
 def test_a_run_killed_inside_a_batch_saves_none_of_it_and_loses_nothing(host, pop3_server, monkeypatch):
     box = Mailbox(messages(8))
     entry = account(pop3_server(box))
-    original_retr = program.POP3.retr
+    original = program.long_answer
     calls = []
 
-    def retr_then_die(self, number):
-        calls.append(number)
-        if len(calls) == 5:
-            raise KeyboardInterrupt('killed while the second batch was being sent')
-        return original_retr(self, number)
+    def retr_then_die(conn, command, most_bytes, most_lines):
+        if command.startswith('RETR'):
+            calls.append(command)
+            if len(calls) == 5:
+                raise KeyboardInterrupt('killed while the second batch was being sent')
+        return original(conn, command, most_bytes, most_lines)
 
-    monkeypatch.setattr(program.POP3, 'retr', retr_then_die)
+    monkeypatch.setattr(program, 'long_answer', retr_then_die)
     with pytest.raises(KeyboardInterrupt):
         run(entry)
     assert len(Recorder.delivered) == 3
-    monkeypatch.setattr(program.POP3, 'retr', original_retr)
+    monkeypatch.setattr(program, 'long_answer', original)
     assert run(entry) == 5
     assert subjects() == [b'm%03d' % n for n in range(8)]
 
@@ -364,7 +411,7 @@ def test_a_run_killed_inside_a_batch_saves_none_of_it_and_loses_nothing(host, po
 def test_a_pending_message_not_in_the_mailbox_is_delivered_again(host, pop3_server, monkeypatch):
     box = Mailbox(messages(3))
     entry = account(pop3_server(box))
-    journal = program.Journal(program.journal_path('alice', entry['id']))
+    journal = program.Journal(program.journal_path('alice', entry))
     journal.mark_pending([core.uid_key(b'uid-2')], 100)
     journal.close()
     assert run(entry) == 3
@@ -376,7 +423,7 @@ def test_delete_mode_removes_each_message_after_it_arrived(host, pop3_server):
     entry = account(pop3_server(box), keep=False)
     assert run(entry) == 4
     assert box.messages == {} and box.deleted == ['uid-1', 'uid-2', 'uid-3', 'uid-4']
-    assert core.read_journal(open(program.journal_path('alice', entry['id'])).read()) == (set(), {})
+    assert core.read_journal(open(program.journal_path('alice', entry)).read()) == (set(), {})
 
 
 def test_a_renamed_server_does_not_fetch_everything_again(host, pop3_server):
@@ -436,7 +483,7 @@ def test_the_connection_test_counts_messages_and_reports_refusals(host, pop3_ser
 def test_a_forbidden_address_is_never_connected(monkeypatch):
     answer = [(socket.AF_INET, socket.SOCK_STREAM, 6, '', ('127.0.0.1', 110))]
     monkeypatch.setattr(socket, 'getaddrinfo', lambda host, port, type: answer)
-    with pytest.raises(program.FetchError, match='loopback'):
+    with pytest.raises(program.FetchError, match='127.0.0.1: it is this host'):
         program.vetted_address('sneaky.example.net', 110)
 
 
@@ -449,7 +496,8 @@ def service(host, monkeypatch):
     passwords = {'alice': 'alice-pw', 'bob': 'bob-pw'}
     monkeypatch.setattr(program, 'authenticate',
                         lambda user, password: user if passwords.get(user) == password else None)
-    monkeypatch.setattr(program, 'known_user', lambda login: login in passwords)
+    monkeypatch.setattr(program, 'account_owner',
+                        lambda login: {'uid': '100%d' % len(login), 'home': '/home/' + login} if login in passwords else None)
     monkeypatch.setattr(program, 'FAILED_LOGIN_DELAY', 0)
     applied = []
     monkeypatch.setattr(program, 'apply', lambda check=False, only=None: applied.append(only))
@@ -540,3 +588,76 @@ def test_admin_puts_changes_once_and_check_mode_writes_nothing(service):
         program.admin({'op': 'get', 'user': 'mallory'})
     with pytest.raises(core.Refused, match='not a user of this mail host'):
         program.admin({'op': 'get', 'user': '../alice'})
+
+
+# --- hostile servers and refusals -------------------------------------------------------------------------
+
+def test_an_endless_listing_is_refused_not_read_into_memory(host, pop3_server, monkeypatch):
+    monkeypatch.setattr(program, 'UIDL_MOST_LINES', 10)
+    with pytest.raises(program.FetchError, match='more than expected for UIDL'):
+        run(account(pop3_server(Mailbox(messages(20)))))
+    assert Recorder.delivered == []
+
+
+def test_a_message_larger_than_the_host_takes_stays_on_the_server_and_is_named(host, pop3_server, monkeypatch):
+    monkeypatch.setattr(program, 'message_limit', lambda: 1000)
+    box = Mailbox(messages(2) + [b'Subject: big\r\n\r\n' + b'x' * 2000 + b'\r\n'])
+    entry = account(pop3_server(box), keep=False)
+    count, left = program.fetch_account('alice', entry, program.PolicyWatch(), 'mail.example.test')
+    assert count == 2 and 'message 3 (2018 bytes) is larger than this host takes (1000)' in left
+    assert list(box.messages) == [3]
+
+
+def test_one_message_dovecot_refuses_does_not_hold_up_the_others(host, pop3_server):
+    box = Mailbox(messages(2) + [b'Subject: TOO-LARGE\r\n\r\nx\r\n'] + messages(2))
+    entry = account(pop3_server(box), keep=False)
+    count, left = program.fetch_account('alice', entry, program.PolicyWatch(), 'mail.example.test')
+    assert count == 4 and 'message 3: Dovecot did not save the messages: NO [LIMIT] Mail too large' in left
+    assert list(box.messages) == [3]
+    # Tried again next run, never saved twice.
+    assert run(entry) == 0 and len(Recorder.delivered) == 4
+
+
+def test_a_full_mailbox_ends_the_run_after_what_was_saved(host, pop3_server):
+    box = Mailbox(messages(4) + [b'Subject: QUOTA-FULL\r\n\r\nx\r\n'])
+    entry = account(pop3_server(box))
+    with pytest.raises(program.FetchError, match='the mailbox is full'):
+        run(entry)
+    assert len(Recorder.delivered) == 4
+    done, _pending = core.read_journal(open(program.journal_path('alice', entry)).read())
+    assert len(done) == 4
+
+
+def test_another_services_banner_is_not_read_out(host, pop3_server):
+    box = Mailbox(messages(1))
+    box.greeting = b'SSH-2.0-OpenSSH_9.2p1 Debian-2'
+    with pytest.raises(program.FetchError) as failed:
+        program.test_account(account(pop3_server(box)))
+    assert str(failed.value) == 'the server does not answer as a POP3 server'
+
+
+def test_server_words_are_cut_short():
+    long_refusal = program.poplib.error_proto(b'-ERR ' + b'A' * 5000)
+    assert len(program.server_text(long_refusal)) == 300
+
+
+def test_a_login_that_is_another_user_now_never_gets_the_old_accounts(service, host, monkeypatch):
+    assert ask('save', account=NEW)['ok']
+    # alice is removed and someone else is made alice (another uid and home).
+    monkeypatch.setattr(program, 'account_owner', lambda login: {'uid': '2001', 'home': '/home/alice2'})
+    assert program.fetch('alice') == 0
+    listed = ask('list')
+    assert listed['ok'] and listed['accounts'] == []
+    retired = os.listdir(os.path.join(program.STATE_DIR, 'retired'))
+    assert len(retired) == 1 and retired[0].startswith('alice-')
+
+
+def test_the_hosts_own_addresses_come_from_the_kernels_tables(monkeypatch):
+    tables = {
+        '/proc/net/fib_trie': ('Main:\n  +-- 0.0.0.0/0 3 0 4\n     |-- 127.0.0.1\n        /32 host LOCAL\n'
+                               '     |-- 172.17.0.0\n        /16 link UNICAST\n     |-- 172.17.0.2\n'
+                               '        /32 host LOCAL\n     |-- 172.17.255.255\n        /32 link BROADCAST\n'),
+        '/proc/net/if_inet6': 'fe800000000000004c2e72fffe0efd54 2f3 40 20 80 eth0\n20010db8000000000000000000000005 2 40 00 80 eth0\n',
+    }
+    monkeypatch.setattr(program, 'read_text', lambda path, default='': tables.get(path, default))
+    assert program.own_addresses() == {'127.0.0.1', '172.17.0.2', 'fe80::4c2e:72ff:fe0e:fd54', '2001:db8::5'}
