@@ -8,33 +8,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import socket
 import socketserver
-import sys
 import threading
 
 import pytest
 
-FILES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'external_pop3', 'files')
-sys.path.insert(0, FILES)
+from ansible_collections.mailroom.server.tests.unit.roles import role_program
+
+role_program.files('external_pop3')
 
 import mailroom_external_pop3 as core  # noqa: E402  pylint: disable=wrong-import-position
 
-
-def _load():
-    loader = importlib.machinery.SourceFileLoader('mailroom_external_pop3_program',
-                                                  os.path.join(FILES, 'mailroom-external-pop3'))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-program = _load()
+program = role_program.load('external_pop3', 'mailroom-external-pop3', 'mailroom_external_pop3_program')
 
 POLICY = dict(core.POLICY_DEFAULTS, allowed=True)
 

@@ -11,8 +11,6 @@ import base64
 import email
 import email.policy
 import hashlib
-import importlib.machinery
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,22 +19,13 @@ import urllib.parse
 
 import pytest
 
+from ansible_collections.mailroom.server.tests.unit.roles import role_program
+
 from ansible_collections.mailroom.server.tests.unit.roles.fake_milter import FAKE_MILTER, FakeMilterBase, StaticStore
 
-FILES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'shared_links', 'files')
-sys.path.insert(0, FILES)
+FILES = role_program.files('shared_links')
 
-
-def _load():
-    loader = importlib.machinery.SourceFileLoader('mailroom_shared_links_milter',
-                                                  os.path.join(FILES, 'mailroom-shared-links'))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-milter = _load()
+milter = role_program.load('shared_links', 'mailroom-shared-links', 'mailroom_shared_links_milter')
 
 SECRET = 'k' * 40
 SETTINGS = {'enabled': True, 'domain_limits': {'example.com': 1000}, 'link_lifetime_days': 30,
