@@ -649,3 +649,15 @@ def test_the_hosts_own_addresses_come_from_the_kernels_tables(monkeypatch):
     }
     monkeypatch.setattr(program, 'read_text', lambda path, default='': tables.get(path, default))
     assert program.own_addresses() == {'127.0.0.1', '172.17.0.2', 'fe80::4c2e:72ff:fe0e:fd54', '2001:db8::5'}
+
+
+def test_one_users_change_starts_that_users_timer_and_asks_about_no_one_else(host, monkeypatch):
+    for login in ('alice', 'bob'):
+        program.save_accounts(login, [core.checked_account(NEW, None, POLICY)])
+    monkeypatch.setattr(program, 'TIMERS_WANTS', str(host / 'wants'))
+    asked, commands = [], []
+    monkeypatch.setattr(program, 'account_owner', lambda login: asked.append(login) or {'uid': '1', 'home': '/h'})
+    monkeypatch.setattr(program, 'systemctl', lambda *args: commands.append(args))
+    assert program.apply(only='alice') == {'changed': True, 'started': ['alice'], 'stopped': []}
+    assert asked == ['alice']
+    assert commands == [('enable', '--now', 'mailroom-external-pop3@alice.timer')]
