@@ -15,7 +15,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.runner imp
 
 # What `doveconf -n` prints for the imap role's base (the parts this area reads).
 BASE = {
-    '2.3': """mail_plugins = mailroom_inbox_guid acl
+    '2.3': """mail_plugins = mailroom_delivery acl
 namespace inbox {
   inbox = yes
 }
@@ -28,7 +28,7 @@ plugin {
 }
 """,
     '2.4': """mail_plugins {
-  mailroom_inbox_guid = yes
+  mailroom_delivery = yes
   acl = yes
 }
 namespace inbox {
@@ -42,7 +42,7 @@ namespace shared {
 }
 # 2.3's doveconf prints a section's list with $mail_plugins expanded.
 SHARING_ON = {
-    '2.3': 'protocol imap {\n  mail_plugins = mailroom_inbox_guid acl imap_acl\n}\n',
+    '2.3': 'protocol imap {\n  mail_plugins = mailroom_delivery acl imap_acl\n}\n',
     '2.4': 'protocol imap {\n  mail_plugins {\n    imap_acl = yes\n  }\n}\n',
 }
 DIALECTS = ['2.3', '2.4']
@@ -81,7 +81,7 @@ def test_without_the_webmail_imap_decides(dialect):
 
 def test_the_global_plugin_list_is_not_the_imap_commands():
     # imap_acl among the global plugins would fail every other protocol; only IMAP's list counts.
-    text = BASE['2.3'].replace('mailroom_inbox_guid acl', 'acl imap_acl')
+    text = BASE['2.3'].replace('mailroom_delivery acl', 'acl imap_acl')
     assert _mailbox_sharing.read(state(text, '2.3', ROUNDCUBE_ON)) == {'enabled': None}
 
 
@@ -145,7 +145,7 @@ def test_desired_merges_the_given_option_only():
 
 @pytest.mark.parametrize('dialect', DIALECTS)
 def test_enabling_on_a_base_without_the_acl_plugin_is_refused(dialect):
-    text = BASE[dialect].replace('mailroom_inbox_guid acl', 'mailroom_inbox_guid').replace('  acl = yes\n', '')
+    text = BASE[dialect].replace('mailroom_delivery acl', 'mailroom_delivery').replace('  acl = yes\n', '')
     with pytest.raises(SettingsError, match='acl plugin.*apply the mailroom.server.imap role'):
         _mailbox_sharing.desired({'enabled': False}, {'enabled': True}, state(text, dialect))
 
