@@ -348,11 +348,6 @@ def test_addresses_of_recipient_headers(mime, value, expected):
     assert mime('addresses', value) == expected
 
 
-def split_message(data):
-    head, _sep, body = data.replace(b'\r\n', b'\n').partition(b'\n\n')
-    return head, body
-
-
 def test_reads_detached_signatures_of_openssl_cms(mime, crypto, pki):
     signed = openssl('cms', '-sign', '-signer', pki.path('bob.crt'), '-inkey', pki.path('bob.key'),
                      data=b'Content-Type: text/plain\r\n\r\nHello Alice  \r\n').stdout
@@ -435,8 +430,10 @@ def test_signer_emails_and_sender_match(php):
     signer = php('static', **{'class': 'mailroom_smime_status', 'method': 'signer', 'args': [parsed, 'ab']})
     assert signer == {'name': b'Bob', 'emails': [b'bob@example.org', b'robert@example.org'], 'not_after': 99,
                       'fingerprint': b'ab'}
-    matches = lambda sender: php('static', **{'class': 'mailroom_smime_status', 'method': 'sender_matches',  # noqa: E731
-                                              'args': [[sender], ['bob@example.org', 'robert@example.org']]})
+
+    def matches(sender):
+        return php('static', **{'class': 'mailroom_smime_status', 'method': 'sender_matches',
+                                'args': [[sender], ['bob@example.org', 'robert@example.org']]})
     assert matches('Robert@example.org') is True and matches('eve@example.org') is False
 
 
@@ -550,9 +547,9 @@ def test_client_and_service_speak_the_same_framing(php, pki, socket_path):
     answer, signature = call('sign', [], ENTITY)
     assert answer['ok'] is True and answer['payload_bytes'] == len(signature) > 500
     assert signature[:1] == b'\x30'
-    answer, _ = call('status', password='wrong')
+    answer = call('status', password='wrong')[0]
     assert answer['ok'] is False and answer['error'] == b'Your login was not accepted.'
-    answer, _ = call('sign', {'p12_password': 'x\n{"op": "delete"}'}, b'\x00' * 70000)
+    answer = call('sign', {'p12_password': 'x\n{"op": "delete"}'}, b'\x00' * 70000)[0]
     assert answer['ok'] is True
 
 
