@@ -40,10 +40,11 @@ def run(*args, data=None):
 
 class Pki(object):
     """ca, alice, bob (RSA, valid), carol (expired), mallory (from another CA): each a name whose
-    files are <name>.crt and <name>.key in `folder`."""
+    files are <name>.crt and <name>.key in `folder`, for <name>@<domain>."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, domain='example.org'):
         self.folder = folder
+        self.domain = domain
         self.ca('ca', 'Mailroom Test CA')
         self.ca('otherca', 'Other Test CA')
         for name in ('alice', 'bob'):
@@ -63,10 +64,10 @@ class Pki(object):
     def ca(self, name, common_name):
         run('req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-keyout', self.path(name + '.key'),
             '-out', self.path(name + '.crt'), '-days', '3650', '-subj', '/CN=' + common_name,
-            '-extensions', 'ca', '-config', self.ext('ca@example.org'))
+            '-extensions', 'ca', '-config', self.ext('ca@' + self.domain))
 
     def person(self, name, ca, expired=False):
-        email = '%s@example.org' % name
+        email = '%s@%s' % (name, self.domain)
         run('req', '-new', '-newkey', 'rsa:2048', '-noenc', '-keyout', self.path(name + '.key'),
             '-out', self.path(name + '.csr'), '-subj', '/CN=%s/emailAddress=%s' % (name.title(), email))
         if not expired:
