@@ -305,6 +305,18 @@ def test_kinds_of_smime(mime, content_type, params, kind):
     assert mime('kind', content_type, params) == kind
 
 
+def test_the_cms_content_type_decides_the_kind(mime, pki):
+    """Senders leave smime-type out or call everything smime.p7m: the DER says what it is."""
+    signed = openssl('cms', '-sign', '-nodetach', '-outform', 'DER', '-signer', pki.path('bob.crt'),
+                     '-inkey', pki.path('bob.key'), data=b'x').stdout
+    assert mime('der_kind', signed) == b'signed-data'
+    for cipher in ('-aes256', '-aes-256-gcm'):
+        enveloped = openssl('cms', '-encrypt', '-outform', 'DER', cipher, pki.path('bob.crt'), data=b'x').stdout
+        assert mime('der_kind', enveloped) == b'enveloped-data'
+    for other in (b'', b'\x30', b'\x31\x03\x06\x01\x00', b'\x30\x03\x02\x01\x01', b'\x30\x82\x01'):
+        assert mime('der_kind', other) is None
+
+
 def test_signed_parts_are_the_exact_signed_bytes(mime):
     body = (b'preamble mentions --b inside a line\r\n--b\r\nContent-Type: text/plain\r\n\r\nsigned  \r\n\r\n'
             b'--b\r\nContent-Type: application/pkcs7-signature\r\n\r\nSIG\r\n--b--\r\nepilogue')

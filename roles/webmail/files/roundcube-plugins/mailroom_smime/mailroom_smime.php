@@ -22,6 +22,8 @@ require_once __DIR__ . '/lib/mailroom_smime_status.php';
 require_once __DIR__ . '/lib/mailroom_smime_crypto.php';
 require_once __DIR__ . '/lib/mailroom_smime_client.php';
 require_once __DIR__ . '/lib/mailroom_smime_view.php';
+// Extends Mail_mime, which Roundcube's autoloader finds (PEAR's Mail/mime.php).
+require_once __DIR__ . '/lib/mailroom_smime_message.php';
 
 class mailroom_smime extends rcube_plugin
 {
@@ -329,6 +331,9 @@ class mailroom_smime extends rcube_plugin
     private function open($kind, $der, $message, array &$report)
     {
         for ($layer = 0; $layer < 4; $layer++) {
+            if ($kind !== mailroom_smime_mime::SIGNED) {
+                $kind = mailroom_smime_mime::der_kind($der) ?: $kind;
+            }
             if ($kind === mailroom_smime_mime::ENVELOPED) {
                 list($answer, $entity) = $this->client()->call('decrypt', [], $der);
                 if (!$answer['ok']) {

@@ -26,6 +26,13 @@ class mailroom_smime_mime
         "\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x03" => 'sha-512',
     ];
 
+    // CMS content types by the DER of their OIDs (RFC 5652, RFC 5083).
+    const CONTENT_TYPES = [
+        "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02" => self::SIGNED_DATA,
+        "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03" => self::ENVELOPED,
+        "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17" => self::ENVELOPED,
+    ];
+
     /**
      * Bytes with every line end made CRLF (bare LF and CRLF alike; no regular expression: a
      * message may be tens of MiB).
@@ -77,6 +84,26 @@ class mailroom_smime_mime
         }
 
         return $found;
+    }
+
+    /**
+     * What a CMS ContentInfo (DER or BER) holds, SIGNED_DATA or ENVELOPED, from its content type
+     * OID; null when it is neither. The OID decides, not the MIME header: senders leave
+     * smime-type out or name every kind smime.p7m.
+     */
+    public static function der_kind($der)
+    {
+        if (strlen($der) < 4 || $der[0] !== "\x30") {
+            return null;
+        }
+        $length = ord($der[1]);
+        // Long form: the next (length & 0x7f) bytes are the length; 0x80 alone is BER's indefinite length.
+        $at = 2 + (($length & 0x80) ? ($length & 0x7f) : 0);
+        if (strlen($der) < $at + 2 || $der[$at] !== "\x06") {
+            return null;
+        }
+
+        return self::CONTENT_TYPES[substr($der, $at + 2, ord($der[$at + 1]))] ?? null;
     }
 
     /**
