@@ -275,6 +275,9 @@ class mailroom_smime extends rcube_plugin
     {
         $this->rc->output->show_message($message, 'error', $vars, false);
         $this->rc->output->send('iframe');
+        // The browser's output ends the request in send(); any other (the command line's does
+        // not) must not go on to send what the user asked to sign or encrypt.
+        exit;
     }
 
     // --- reading -------------------------------------------------------------------------------------
