@@ -338,3 +338,11 @@ def test_certificate_facts_come_from_openssl_output():
     assert facts['not_after'] == 'Jan  1 00:00:00 2027 GMT'
     with pytest.raises(core.Refused):
         core.certificate_facts(b'subject=CN=x\n', b'')
+
+
+def test_openssl_failing_unexpectedly_is_a_plain_refusal(host, pki, monkeypatch):
+    def broken(_pem):
+        raise program.OpensslFailed(b'unexpected trouble\n')
+    monkeypatch.setattr(program, 'describe', broken)
+    answer = ask('add_recipient', pki.read('bob.crt'))[0]
+    assert answer == {'ok': False, 'error': 'The S/MIME service could not do this (see its log).', 'payload_bytes': 0}

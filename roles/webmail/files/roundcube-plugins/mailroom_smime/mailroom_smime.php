@@ -256,16 +256,21 @@ class mailroom_smime extends rcube_plugin
         if (empty($status['certificate']['pem'])) {
             $this->refuse('mailroom_smime.noowncert');
         }
-        $missing = array_values(array_diff($recipients, array_keys($status['recipients'])));
+        // The user's own addresses are covered by the user's own certificate.
+        $known = $status['recipients'];
+        foreach ((array) ($status['certificate']['emails'] ?? []) as $address) {
+            $known[$address] = $status['certificate']['pem'];
+        }
+        $missing = array_values(array_diff($recipients, array_keys($known)));
         if ($missing) {
             $this->refuse('mailroom_smime.nocert', ['email' => implode(', ', $missing)]);
         }
         $certificates = [$status['certificate']['pem']];
         foreach ($recipients as $address) {
-            $certificates[] = $status['recipients'][$address];
+            $certificates[] = $known[$address];
         }
 
-        return $certificates;
+        return array_values(array_unique($certificates));
     }
 
     /**
