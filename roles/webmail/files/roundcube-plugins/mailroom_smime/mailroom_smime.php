@@ -212,7 +212,6 @@ class mailroom_smime extends rcube_plugin
         $message = $args['message'];
         $headers = $message->headers();
         try {
-            $recipients = [];
             if ($encrypt) {
                 if (mailroom_smime_mime::addresses($headers['Bcc'] ?? '')) {
                     $this->refuse('mailroom_smime.nobcc');
@@ -237,7 +236,9 @@ class mailroom_smime extends rcube_plugin
         catch (mailroom_smime_unavailable $e) {
             $this->refuse($e->getMessage());
         }
-        catch (RuntimeException $e) {
+        catch (Exception $e) {
+            // Anything else (openssl, the temporary directory, a header that cannot be signed):
+            // logged, and nothing is sent.
             rcube::raise_error(['code' => 500, 'file' => __FILE__, 'line' => __LINE__,
                 'message' => 'mailroom_smime: ' . $e->getMessage()], true, false);
             $this->refuse('mailroom_smime.senderror');
