@@ -83,6 +83,20 @@ def answer_frame(outcome, payload=b''):
     return (json.dumps(outcome, sort_keys=True) + '\n').encode('utf-8') + payload
 
 
+# --- the administrator's policy ------------------------------------------------------------------------
+
+def smime_allowed(policy_text):
+    """Whether the mail_encryption module's policy file (the submission milter's) allows S/MIME:
+    not when its refuse_encrypted names it. No file, or one that is not the module's, refuses
+    nothing, as the milter reads it."""
+    try:
+        policy = json.loads(policy_text) if policy_text else {}
+    except ValueError:
+        return True
+    refused = policy.get('refuse_encrypted') if isinstance(policy, dict) else None
+    return not (isinstance(refused, list) and 'smime' in refused)
+
+
 # --- names ----------------------------------------------------------------------------------------------
 
 def login_name(value):

@@ -540,6 +540,7 @@ def socket_path(tmp_path, monkeypatch, pki):
     (tmp_path / 'master.key').write_bytes(os.urandom(16).hex().encode() * 2)
     monkeypatch.setattr(service, 'STATE_DIR', str(tmp_path / 'state'))
     monkeypatch.setattr(service, 'CA_BUNDLE', pki.path('ca.crt'))
+    monkeypatch.setattr(service, 'POLICY_FILE', str(tmp_path / 'no-policy.json'))
     monkeypatch.setattr(service, 'FAILED_LOGIN_DELAY', 0)
     monkeypatch.setattr(service, 'authenticate', lambda user, password: user if password == 'secret' else None)
     monkeypatch.setattr(service, 'account_owner', lambda login: {'uid': '1', 'home': '/home/' + login})

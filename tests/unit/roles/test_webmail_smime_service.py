@@ -44,6 +44,8 @@ def host(tmp_path, monkeypatch, pki):
     monkeypatch.setattr(program, 'MASTER_KEY', str(master))
     monkeypatch.setattr(program, 'STATE_DIR', str(tmp_path / 'state'))
     monkeypatch.setattr(program, 'CA_BUNDLE', pki.path('ca.crt'))
+    # No policy file: S/MIME allowed, as on a host where the module never ran.
+    monkeypatch.setattr(program, 'POLICY_FILE', str(tmp_path / 'no-policy.json'))
     monkeypatch.setattr(program, 'FAILED_LOGIN_DELAY', 0)
     monkeypatch.setattr(program, 'authenticate',
                         lambda user, password: user.split('@')[0] if password == 'secret' else None)
@@ -346,3 +348,30 @@ def test_openssl_failing_unexpectedly_is_a_plain_refusal(host, pki, monkeypatch)
     monkeypatch.setattr(program, 'describe', broken)
     answer = ask('add_recipient', pki.read('bob.crt'))[0]
     assert answer == {'ok': False, 'error': 'The S/MIME service could not do this (see its log).', 'payload_bytes': 0}
+
+
+@pytest.mark.parametrize('text, allowed', [
+    ('', True),
+    ('{"refuse_encrypted": []}', True),
+    ('{"refuse_encrypted": ["openpgp"]}', True),
+    ('{"refuse_encrypted": ["openpgp", "smime"]}', False),
+    ('{"refuse_encrypted": "smime"}', True),
+    ('not json', True),
+    ('["smime"]', True),
+])
+def test_the_policy_file_as_the_milter_reads_it(text, allowed):
+    assert core.smime_allowed(text) is allowed
+
+
+def test_nothing_but_status_and_delete_while_smime_is_off(host, pki):
+    ask('import', pki.p12('alice', 'pw'), p12_password='pw')
+    with open(program.POLICY_FILE, 'w') as refused:
+        refused.write('{"refuse_encrypted": ["smime"]}')
+    for op, payload in (('sign', b'x'), ('decrypt', b'x'), ('import', pki.p12('alice', 'pw')),
+                        ('add_recipient', pki.read('bob.crt')), ('collect', b'x')):
+        assert ask(op, payload, p12_password='pw')[0]['error'] == 'S/MIME is turned off by the administrator.'
+    assert ask('status')[0]['certificate']['emails'] == ['alice@example.org']
+    assert ask('delete')[0]['ok']
+    with open(program.POLICY_FILE, 'w') as allowed:
+        allowed.write('{"refuse_encrypted": ["openpgp"]}')
+    assert ask('import', pki.p12('alice', 'pw'), p12_password='pw')[0]['ok']
