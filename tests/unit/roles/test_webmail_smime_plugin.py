@@ -569,3 +569,32 @@ def test_client_and_service_speak_the_same_framing(php, pki, socket_path):
 def test_client_without_a_service(php, tmp_path):
     answer = php('client', user='alice', password='secret', socket=str(tmp_path / 'none.sock'), args=['status'])
     assert answer['exception'] == b'mailroom_smime_unavailable' and b'not running' in answer['message']
+
+
+# --- the plugin's files ---------------------------------------------------------------------------------------
+
+def test_every_plugin_file_is_valid_php():
+    for directory, _dirs, files in os.walk(PLUGIN):
+        for name in files:
+            if name.endswith(('.php', '.inc')):
+                done = subprocess.run([PHP, '-l', os.path.join(directory, name)], stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, check=False)
+                assert done.returncode == 0, done.stdout.decode()
+
+
+def test_both_languages_have_every_text_the_plugin_uses():
+    texts = {}
+    for language in ('en_US', 'de_DE'):
+        done = subprocess.run([PHP, '-r', 'include $argv[1]; echo json_encode([array_keys($labels), '
+                               'array_keys($messages)]);', os.path.join(PLUGIN, 'localization', language + '.inc')],
+                              stdout=subprocess.PIPE, check=True)
+        texts[language] = [set(names) for names in json.loads(done.stdout)]
+    assert texts['en_US'] == texts['de_DE']
+    done = subprocess.run([PHP, '-r', 'require $argv[1]; echo json_encode(mailroom_smime_view::LABELS);',
+                           os.path.join(PLUGIN, 'lib', 'mailroom_smime_view.php')], stdout=subprocess.PIPE, check=True)
+    plugin_labels = {'smimecertificate', 'smimecertificatetitle', 'intro', 'signmessage', 'encryptmessage', 'encrypted',
+                     'mismatch', 'signature_valid', 'signature_invalid', 'signature_expired', 'signature_unknown'}
+    assert set(json.loads(done.stdout)) | plugin_labels <= texts['en_US'][0]
+    assert {'saved', 'nocert', 'noowncert', 'nobcc', 'senderror'} <= texts['en_US'][1]
+    with open(os.path.join(PLUGIN, 'localization', 'en_US.inc')) as english:
+        assert '$email' in english.read().split("$messages['nocert']", 1)[1].split('\n', 1)[0]
