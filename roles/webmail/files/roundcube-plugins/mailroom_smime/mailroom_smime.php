@@ -53,9 +53,7 @@ class mailroom_smime extends rcube_plugin
             return;
         }
         if ($this->rc->action === 'compose') {
-            $this->add_texts('localization/');
-            $this->api->add_content(mailroom_smime_view::compose_options(
-                $this->gettext('signmessage'), $this->gettext('encryptmessage'), false, false), 'composeoptions');
+            $this->add_hook('template_container', [$this, 'compose_options']);
         }
         $this->add_hook('message_ready', [$this, 'message_ready']);
         $this->add_hook('message_part_structure', [$this, 'part_structure']);
@@ -192,6 +190,26 @@ class mailroom_smime extends rcube_plugin
         }
 
         return $described;
+    }
+
+    // --- composing -----------------------------------------------------------------------------------
+
+    /**
+     * The template_container hook: Sign and Encrypt in Elastic's composeoptions container, drawn
+     * when the page is, after Roundcube opened the original of a reply or forward (part_structure):
+     * one of an encrypted message starts with Encrypt ticked, one of a signed message with Sign.
+     */
+    function compose_options($args)
+    {
+        if (($args['name'] ?? '') !== 'composeoptions') {
+            return $args;
+        }
+        $this->add_texts('localization/');
+        $original = $this->report ?: [];
+        $args['content'] = ($args['content'] ?? '') . mailroom_smime_view::compose_options($this->gettext('signmessage'),
+            $this->gettext('encryptmessage'), !empty($original['signature']), !empty($original['encrypted']));
+
+        return $args;
     }
 
     // --- sending -------------------------------------------------------------------------------------
