@@ -173,6 +173,16 @@ def certificate_facts(printed, emails):
     return facts
 
 
+def recorded_owner(data):
+    """The uid and home recorded in owner.json; None when the file cannot be read as such (then
+    the keys beside it are nobody's for sure, and are set aside)."""
+    try:
+        owner = json.loads(data.decode('utf-8'))
+    except ValueError:
+        return None
+    return owner if isinstance(owner, dict) else None
+
+
 def openssl_error(stderr):
     """The first line openssl gave as its reason, for a log (never shown with secrets: none are on its stderr)."""
     lines = [line.strip() for line in stderr.decode('utf-8', 'replace').splitlines() if line.strip()]

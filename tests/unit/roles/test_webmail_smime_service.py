@@ -375,3 +375,12 @@ def test_nothing_but_status_and_delete_while_smime_is_off(host, pki):
     with open(program.POLICY_FILE, 'w') as allowed:
         allowed.write('{"refuse_encrypted": ["openpgp"]}')
     assert ask('import', pki.p12('alice', 'pw'), p12_password='pw')[0]['ok']
+
+
+def test_an_unreadable_owner_record_sets_the_keys_aside(host, pki):
+    ask('import', pki.p12('alice', 'pw'), p12_password='pw')
+    with open(os.path.join(program.STATE_DIR, 'users', 'alice', 'owner.json'), 'wb') as owner:
+        owner.write(b'\xff not json')
+    assert ask('status')[0]['certificate'] is None
+    assert len(os.listdir(os.path.join(program.STATE_DIR, 'retired'))) == 1
+    assert core.recorded_owner(b'["a list"]') is None and core.recorded_owner(b'{"uid": "1"}') == {'uid': '1'}
