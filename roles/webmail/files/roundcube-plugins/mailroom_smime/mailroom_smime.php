@@ -331,10 +331,11 @@ class mailroom_smime extends rcube_plugin
         try {
             if ($kind === mailroom_smime_mime::SIGNED) {
                 // The structure stays (attachments are read from IMAP as usual): only the check.
+                // A signed part inside another (a forwarded message) is shown unchecked, without a box.
                 if (!$part->mime_id) {
                     $this->check_signed($this->rc->get_storage()->get_raw_body($message->uid), $message, $report);
+                    $this->report = $this->report ?: $report;
                 }
-                $this->report = $this->report ?: $report;
                 return $args;
             }
             $entity = $this->open($kind, $this->part_body($message, $part), $message, $report);
