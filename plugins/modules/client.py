@@ -41,7 +41,7 @@ options:
         description: Whether users may send OpenPGP encrypted mail, and the webmail offers OpenPGP.
         type: bool
       smime:
-        description: Whether users may send S/MIME encrypted mail. Only V(false) can be set for now.
+        description: Whether users may send S/MIME encrypted mail, and the webmail offers S/MIME.
         type: bool
   mailbox_sharing:
     description: Options of M(mailroom.server.mailbox_sharing).

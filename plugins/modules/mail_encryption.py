@@ -19,8 +19,11 @@ description:
   - OpenPGP not allowed - the webmail offers no encryption, and encrypted mail (PGP/MIME or inline
     PGP) submitted with a login on ports 587 and 465 or by the webmail is refused with a 5.7.1
     reply, whatever the client. Signed mail, attached public keys and mail arriving on port 25 pass.
-  - S/MIME not allowed - S/MIME encrypted mail (enveloped data) submitted with a login is refused
-    the same way. The webmail's S/MIME support is not there yet, so V(smime=true) fails.
+  - S/MIME allowed - the webmail's S/MIME plugin (mailroom_smime, the C(mailroom.server.webmail) role's own)
+    imports a PKCS#12 certificate, signs, encrypts, decrypts and verifies; private keys are held encrypted by
+    a root-only service, never by the web server.
+  - S/MIME not allowed - the webmail offers no S/MIME (stored keys are kept), and S/MIME encrypted mail
+    (enveloped data) submitted with a login is refused the same way. Signed mail passes.
   - Needs a host set up by the C(mailroom.server.mta), C(mailroom.server.imap) and
     C(mailroom.server.webmail) roles.
 extends_documentation_fragment:
@@ -33,8 +36,8 @@ options:
     type: bool
   smime:
     description:
-      - Whether users may send S/MIME encrypted mail. Only V(false) can be set for now.
-      - Left out, the current setting stays.
+      - Whether users may send S/MIME encrypted mail, and the webmail offers S/MIME.
+      - Left out, the current setting stays (on a host never set, V(false)).
     type: bool
 notes:
   - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", says what each setting

@@ -34,6 +34,18 @@ Commands:
   sent-link --subject S [--folder Sent]
             the message with that subject in the folder (default Sent), opened: "urls", the
             download links of shared links (a[href*="/shared-links/"]) in its body
+  smime-import --p12 FILE --p12-password TEXT [--trust CA_FILE]
+            Settings > S/MIME certificate: the user's PKCS#12 file imported ("certificate": as the
+            page shows it, "refusal"), then the CA trusted ("trusted_message")
+  smime --peer NAME:PASSWORD --stranger ADDRESS [--domain D]
+            (both users' certificates imported) the user's encrypted message to the stranger, who has
+            no certificate, is refused ("no_certificate": text, names_recipient); the peer sends the
+            user a signed message, shown valid, and the peer's certificate is kept ("collected");
+            the user sends the peer a signed and encrypted message: S/MIME enveloped data on the
+            wire without the body's token ("on_the_wire"), shown decrypted with a valid signature
+            ("peer_opened"); a copy of a signed message with its body changed shows invalid ("tampered")
+  smime-off no "S/MIME certificate" in Settings and no S/MIME compose options ("settings_entry",
+            "compose_options")
 The answer is JSON on stdout; "error" says what a person would have seen go wrong (exit 1).
 """
 from __future__ import absolute_import, division, print_function
@@ -146,6 +158,40 @@ def openpgp_form(raw):
 def is_armoured_message(payload):
     text = (payload or b'').decode('ascii', 'replace').strip()
     return text.startswith(ARMOURED_MESSAGE[0]) and text.endswith(ARMOURED_MESSAGE[1])
+
+
+def smime_form(raw):
+    """What S/MIME a raw message is at its top: 'enveloped-data', 'signed-data', 'signed'
+    (multipart/signed) or None."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    content_type = message.get_content_type()
+    if content_type == 'multipart/signed' and 'pkcs7-signature' in (message.get_param('protocol') or '').lower():
+        return 'signed'
+    if content_type in ('application/pkcs7-mime', 'application/x-pkcs7-mime'):
+        return (message.get_param('smime-type') or 'enveloped-data').lower()
+    return None
+
+
+def tampered_copy(raw, token, subject):
+    """The raw message with `token` in its body changed and a Subject of its own, headers and
+    signature left as they were: what a forger in between would deliver."""
+    head, separator, body = raw.partition(b'\r\n\r\n')
+    if not separator:
+        head, separator, body = raw.partition(b'\n\n')
+    if token.encode('ascii') not in body:
+        raise ValueError('the token is not in the body')
+    lines = [line for line in head.splitlines() if not line.lower().startswith(b'subject:')]
+    newline = b'\r\n' if separator == b'\r\n\r\n' else b'\n'
+    return newline.join(lines + [b'Subject: ' + subject.encode('ascii')]) + separator + \
+        body.replace(token.encode('ascii'), token.upper().encode('ascii'))
+
+
+def imap_append(host, user, password, raw):
+    session = imap_login(host, user, password)
+    try:
+        session.append('INBOX', None, None, raw)
+    finally:
+        session.logout()
 
 
 def roundtrip(webmail, options):
@@ -282,9 +328,76 @@ def external(webmail, options):
     return answer
 
 
+def smime_import(webmail, options):
+    mailbox = webmail.login(*options.user)
+    mailbox.open_smime_settings()
+    message, refused = mailbox.smime_upload('import-form', {'_p12': options.p12, '_password': options.p12_password})
+    answer = {'message': message, 'refusal': message if refused else None,
+              'certificate': mailbox.smime_certificate()}
+    if options.trust:
+        answer['trusted_message'], refused = mailbox.smime_upload('addtrust-form', {'_cert': options.trust})
+        answer['trusted'] = not refused
+    return answer
+
+
+def smime(webmail, options):
+    user, password = options.user
+    peer, peer_password = options.peer
+    host = mail_host(options.address, options.domain)
+    user_address, peer_address = '%s@%s' % (user, options.domain), '%s@%s' % (peer, options.domain)
+    alice = webmail.login(user, password)
+    outcome, text = alice.submit(options.stranger, 'S/MIME refused %s' % uuid.uuid4().hex[:8], 'never sent',
+                                 smime=('encrypt',))
+    answer = {'no_certificate': {'outcome': outcome, 'text': text, 'names_recipient': options.stranger in text}}
+
+    # The peer signs; the user reads it, and keeps the peer's certificate.
+    signed_token = uuid.uuid4().hex[:12]
+    bob = webmail.login(peer, peer_password)
+    bob.send(user_address, 'S/MIME signed %s' % signed_token, 'Signed by the peer %s.' % signed_token,
+             smime=('sign',))
+    alice.open_message('S/MIME signed %s' % signed_token)
+    answer['signed_shown'] = alice.message_smime_status()
+    alice.open_smime_settings()
+    answer['collected'] = peer_address in alice.smime_recipients()
+
+    # Signed and encrypted to the peer.
+    token = uuid.uuid4().hex[:12]
+    body_token = 'secret-%s' % uuid.uuid4().hex[:12]
+    subject = 'S/MIME %s' % token
+    answer['sent'] = alice.send(peer_address, subject, 'Signed and encrypted, token %s.' % body_token,
+                                smime=('sign', 'encrypt'))
+    raw = imap_find_subject(host, peer, peer_password, token)
+    answer['on_the_wire'] = None if raw is None else {
+        'form': smime_form(raw), 'plaintext': body_token.encode('ascii') in raw}
+    if raw is not None:
+        opened = bob.open_message(subject)
+        answer['peer_opened'] = dict(bob.message_smime_status() or {}, body_has_token=body_token in opened['body'])
+
+    # Signed only, then changed on its way.
+    plain_token = 'plain-%s' % uuid.uuid4().hex[:12]
+    signed_subject = 'S/MIME signed for tampering %s' % uuid.uuid4().hex[:8]
+    alice.send(peer_address, signed_subject, 'Signed text %s.' % plain_token, smime=('sign',))
+    original = imap_find_subject(host, peer, peer_password, signed_subject.rsplit(' ', 1)[1])
+    answer['tampered'] = None
+    if original is not None:
+        forged_subject = 'S/MIME tampered %s' % uuid.uuid4().hex[:8]
+        imap_append(host, peer, peer_password, tampered_copy(original, plain_token, forged_subject))
+        bob.open_message(signed_subject)
+        intact = bob.message_smime_status()
+        bob.open_message(forged_subject)
+        answer['tampered'] = {'original': intact, 'forged': bob.message_smime_status()}
+    return answer
+
+
+def smime_off(webmail, options):
+    mailbox = webmail.login(*options.user)
+    return {'settings_entry': mailbox.has_smime_settings(), 'compose_options': mailbox.compose_smime_options()}
+
+
 COMMANDS = {'roundtrip': roundtrip, 'identity': identity, 'encryption': encryption,
             'sharing': sharing, 'logo': logo, 'openpgp': openpgp, 'shared': shared,
-            'links': links, 'sent-link': sent_link, 'external': external}
+            'links': links, 'sent-link': sent_link, 'external': external,
+            'smime-import': smime_import, 'smime': smime, 'smime-off': smime_off}
 
 
 def parse(argv):
@@ -306,6 +419,10 @@ def parse(argv):
     parser.add_argument('--external', type=account, help='external: LOGIN:PASSWORD at the external server')
     parser.add_argument('--keep', type=boolean, default=True, help='external: keep mail on the server (true)')
     parser.add_argument('--save', action='store_true', help='external: save the account after the test')
+    parser.add_argument('--p12', help="smime-import: the user's PKCS#12 file")
+    parser.add_argument('--p12-password', default='', help='smime-import: its password')
+    parser.add_argument('--trust', help='smime-import: a CA certificate file the user trusts')
+    parser.add_argument('--stranger', help='smime: an address without a certificate')
     parser.add_argument('--label', help="the screenshots' name prefix (default: the command)")
     options = parser.parse_args(argv)
     if options.command in ('roundtrip', 'openpgp') and options.peer is None:
@@ -316,6 +433,10 @@ def parse(argv):
         parser.error('shared needs --folder')
     if options.command == 'external' and not (options.server and options.external):
         parser.error('external needs --server and --external')
+    if options.command == 'smime-import' and not options.p12:
+        parser.error('smime-import needs --p12')
+    if options.command == 'smime' and not (options.peer and options.stranger):
+        parser.error('smime needs --peer and --stranger')
     if options.command == 'sent-link' and not options.subject:
         parser.error('sent-link needs --subject')
     return options

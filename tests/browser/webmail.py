@@ -81,6 +81,22 @@ CONFIRMATIONS = '#messagestack div.confirmation'
 # The External accounts page (the webmail role's plugin mailroom_external_pop3; docs/webmail.md).
 EXTERNAL_MENU_ENTRY = '#settings-menu li.mailroom-external-pop3 a'
 EXTERNAL_PAGE = 'div#mailroom-external-pop3'
+
+# S/MIME (the webmail role's mailroom_smime plugin) and its stable DOM (docs/webmail.md).
+SMIME_MENU_ENTRY = '#settings-menu li.mailroom-smime a'
+SMIME_PAGE = 'div#mailroom-smime'
+SMIME_CERTIFICATE = 'dl#mailroom-smime-certificate'
+SMIME_FORM_ERROR = '#mailroom-smime-form-error'
+SMIME_STATUS = '#mailroom-smime-status'
+SMIME_OPTIONS = {'sign': 'mailroom-smime-sign', 'encrypt': 'mailroom-smime-encrypt'}
+SMIME_CERTIFICATE_JS = """dl => {
+    const text = name => { const dd = dl.querySelector('dd.' + name); return dd ? dd.textContent.trim() : ''; };
+    return {subject: text('subject'), issuer: text('issuer'), emails: text('emails'),
+            not_after: text('not-after'), fingerprint: text('fingerprint')};
+}"""
+SMIME_STATUS_JS = """box => ({encrypted: box.getAttribute('data-encrypted'), signature: box.getAttribute('data-signature'),
+                       signer: box.getAttribute('data-signer'), text: box.textContent.trim(),
+                       mismatch: box.querySelector('p.mismatch') !== null})"""
 EXTERNAL_FORM = 'form#mailroom-external-pop3-form'
 EXTERNAL_TEST_RESULT = 'div#mailroom-external-pop3-test-result'
 EXTERNAL_ROWS_JS = """rows => rows.map(row => {
@@ -177,6 +193,16 @@ def shared_link_urls(hrefs):
 
 def is_link_id(text):
     return bool(LINK_ID.match(text or ''))
+
+
+def smime_status(box):
+    """The S/MIME box above a message as the check answers it (None: no box, the message was
+    neither encrypted nor signed, or the plugin is off)."""
+    if not box:
+        return None
+    return {'encrypted': box.get('encrypted') == '1', 'signature': box.get('signature') or 'none',
+            'signer': box.get('signer') or '', 'text': ' '.join((box.get('text') or '').split()),
+            'sender_is_signer': not box.get('mismatch')}
 
 
 class Webmail:
@@ -429,10 +455,17 @@ class Mailbox:
         self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
         return self.page
 
-    def send(self, recipient, subject, body, encrypt=False):
+    def send(self, recipient, subject, body, encrypt=False, smime=()):
         """Write and send a message from the compose screen; returns Roundcube's confirmation.
-        `encrypt` ticks enigma's "Encrypt this message" option (Elastic shows it in the compose
-        screen's options)."""
+        `encrypt` ticks enigma's "Encrypt this message" option, `smime` the S/MIME plugin's
+        options named ('sign', 'encrypt'), all in the compose screen's options (Elastic)."""
+        outcome, text = self.submit(recipient, subject, body, encrypt=encrypt, smime=smime)
+        if outcome == 'refused':
+            raise WebmailError('sending as %s: %s' % (self.user, text))
+        return text
+
+    def submit(self, recipient, subject, body, encrypt=False, smime=()):
+        """As send(), but a refusal is an answer: ('sent' or 'refused', Roundcube's text)."""
         page = self.compose()
         # The recipient widget turns typed text into a recipient when the field loses focus.
         to_input = page.locator('#compose_to .recipient-input input')
@@ -441,12 +474,13 @@ class Mailbox:
         page.click('#compose-subject')
         page.fill('#compose-subject', subject)
         page.fill('#composebody', body)
-        if encrypt:
+        ticks = (['enigmaencryptopt'] if encrypt else []) + [SMIME_OPTIONS[name] for name in smime]
+        for option in ticks:
             # Elastic draws the checkbox as a switch: its label is what takes the click.
-            page.click('label.custom-control-label[for="enigmaencryptopt"]')
-            if not page.is_checked('#enigmaencryptopt'):
-                self.screenshot('encrypt-not-ticked')
-                raise WebmailError('"Encrypt this message" did not tick for %s' % self.user)
+            page.click('label.custom-control-label[for="%s"]' % option)
+            if not page.is_checked('#%s' % option):
+                self.screenshot('option-not-ticked')
+                raise WebmailError('the compose option %s did not tick for %s' % (option, self.user))
         self.screenshot('compose')
         try:
             with page.expect_response(is_compose_submission, timeout=SEND_ANSWER_MS) as answer:
@@ -460,11 +494,13 @@ class Mailbox:
         except Exception as exc:
             self.screenshot('send-failed')
             raise WebmailError('sending as %s: %s' % (self.user, exc))
-        if outcome == 'refused':
-            self.screenshot('send-refused')
-            raise WebmailError('sending as %s: %s' % (self.user, text))
-        self.screenshot('sent')
-        return text.strip()
+        self.screenshot('send-refused' if outcome == 'refused' else 'sent')
+        return outcome, text.strip()
+
+    def compose_smime_options(self):
+        """Which of the S/MIME plugin's compose options the compose screen offers."""
+        page = self.compose()
+        return sorted(name for name, option in SMIME_OPTIONS.items() if page.locator('#%s' % option).count())
 
     def preferences_frame(self):
         return self.page.frame_locator('#preferences-frame')
@@ -587,6 +623,62 @@ class Mailbox:
         message = ' / '.join(text.strip() for text in self.read_settled(shown.all_inner_texts))
         self.screenshot('external-account-saved')
         return message, self.external_accounts()
+
+    def has_smime_settings(self):
+        """Whether the Settings menu has "S/MIME certificate"."""
+        self.page.goto(self.url('_task=settings'))
+        self.page.wait_for_selector('#settings-menu')
+        self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
+        return self.page.locator(SMIME_MENU_ENTRY).count() > 0
+
+    def open_smime_settings(self):
+        """Settings > S/MIME certificate, by its entry in the Settings menu as a person would."""
+        self.page.goto(self.url('_task=settings'))
+        entry = self.page.locator(SMIME_MENU_ENTRY)
+        try:
+            entry.first.wait_for()
+        except Exception as exc:
+            self.screenshot('no-smime-entry')
+            raise WebmailError('no "S/MIME certificate" in the Settings menu of %s: %s' % (self.user, exc))
+        with self.page.expect_navigation():
+            entry.first.click()
+        self.wait_for(SMIME_PAGE)
+        self.screenshot('smime-settings')
+
+    def smime_certificate(self):
+        """The user's certificate as the page shows it, or None."""
+        found = self.page.locator(SMIME_CERTIFICATE)
+        return found.evaluate(SMIME_CERTIFICATE_JS) if found.count() else None
+
+    def smime_recipients(self):
+        """The addresses of the contacts' certificates listed."""
+        return self.page.eval_on_selector_all('table#mailroom-smime-recipients tr[data-address]',
+                                              'rows => rows.map(row => row.getAttribute("data-address"))')
+
+    def smime_upload(self, form, files):
+        """Fill one of the page's upload forms (file inputs by name => path, other inputs by name
+        => text) and post it; returns the page's refusal or Roundcube's message."""
+        locator = self.page.locator('form#mailroom-smime-%s' % form)
+        for name, value in files.items():
+            field = locator.locator('input[name=%s]' % name)
+            if field.get_attribute('type') == 'file':
+                field.set_input_files(value)
+            else:
+                field.fill(value)
+        with self.page.expect_navigation():
+            locator.locator('button[type=submit]').click()
+        self.wait_for(SMIME_PAGE)
+        self.page.wait_for_function('() => window.rcmail && !rcmail.busy')
+        refusal = self.page.locator(SMIME_FORM_ERROR)
+        shown = self.page.locator('%s, %s, %s' % (SMIME_FORM_ERROR, CONFIRMATIONS, ERRORS))
+        message = ' / '.join(text.strip() for text in self.read_settled(shown.all_inner_texts))
+        self.screenshot('smime-%s' % form)
+        return (message, refusal.count() > 0)
+
+    def message_smime_status(self):
+        """The S/MIME box above the open message (see smime_status)."""
+        box = self.page.locator(SMIME_STATUS)
+        return smime_status(box.first.evaluate(SMIME_STATUS_JS) if box.count() else None)
 
     def shared_links(self):
         """The links on the links page as it is now, top to bottom."""

@@ -6,8 +6,9 @@
 OpenPGP allowed: the webmail's enigma plugin (GnuPG, keyrings outside the web root) encrypts,
 signs, decrypts and verifies. Not allowed: no encryption in the webmail, and the mta role's
 submission milter refuses encrypted mail from every authenticated client (5.7.1); signed mail,
-public keys and mail arriving on port 25 still pass. S/MIME's webmail side is not there yet: it
-can only be refused.
+public keys and mail arriving on port 25 still pass. S/MIME allowed: the webmail role's own
+plugin mailroom_smime (keys held by its root-only helper service) does the same for S/MIME; not
+allowed: the plugin is off (stored keys are kept) and the milter refuses S/MIME enveloped data.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,7 +17,6 @@ __metaclass__ = type
 
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import WEBMAIL, ManagedFile, Plan
-from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 from ansible_collections.mailroom.server.plugins.module_utils._operations import submission_policy
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import config as _webmail
 
@@ -26,6 +26,7 @@ OPTIONS = ('openpgp', 'smime')
 ARGUMENT_SPEC = dict(openpgp=dict(type='bool'), smime=dict(type='bool'))
 
 OPENPGP_PLUGIN = 'enigma'
+SMIME_PLUGIN = 'mailroom_smime'
 OPENPGP_SETTINGS = (
     ('enigma_encryption', True),
     ('enigma_signatures', True),
@@ -38,11 +39,15 @@ def facts():
 
 
 def _read(webmail, policy):
+    """Each kind is allowed when the webmail offers it and the milter lets it through, not allowed
+    when neither; None when the two halves disagree (half-applied or edited by hand)."""
     refused = policy.get('refuse_encrypted') or []
-    in_webmail = OPENPGP_PLUGIN in _webmail.plugins(webmail)
-    openpgp_free = 'openpgp' not in refused
-    return dict(openpgp=in_webmail if in_webmail == openpgp_free else None,
-                smime='smime' not in refused)
+    plugins = _webmail.plugins(webmail)
+    current = {}
+    for kind, plugin in (('openpgp', OPENPGP_PLUGIN), ('smime', SMIME_PLUGIN)):
+        in_webmail = plugin in plugins
+        current[kind] = in_webmail if in_webmail == (kind not in refused) else None
+    return current
 
 
 def read(state):
@@ -54,13 +59,11 @@ def read_staged(staged, wanted):
 
 
 def desired(current, options, state=None):
-    if options.get('smime'):
-        raise SettingsError('smime: S/MIME in the webmail is not available yet; only smime: false '
-                            '(refuse S/MIME encrypted mail at submission) can be set')
     result = dict(current)
     result.update((name, options[name]) for name in OPTIONS if options.get(name) is not None)
-    if result['openpgp'] is None:
-        result['openpgp'] = False
+    for name in OPTIONS:
+        if result[name] is None:
+            result[name] = False
     return result
 
 
@@ -69,9 +72,10 @@ def _policy(wanted):
 
 
 def plan(wanted, state):
-    entries = []
+    plugins = [plugin for kind, plugin in (('openpgp', OPENPGP_PLUGIN), ('smime', SMIME_PLUGIN)) if wanted[kind]]
+    entries = [('plugins', plugins)] if plugins else []
     if wanted['openpgp']:
-        entries = [('plugins', [OPENPGP_PLUGIN])] + list(OPENPGP_SETTINGS)
+        entries += list(OPENPGP_SETTINGS)
     policy = ManagedFile(submission_policy.path(NAME), submission_policy.render(_policy(wanted)),
                          WEBMAIL, mode=0o644)
     return Plan(edits={WEBMAIL: entries}, actions={WEBMAIL: activation.RELOAD}, files=[policy])

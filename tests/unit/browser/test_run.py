@@ -101,3 +101,46 @@ def test_a_hung_command_answers_an_error_and_ends_the_process():
     done = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, timeout=20, check=False)
     assert done.returncode == 1
     assert json.loads(done.stdout) == {'error': 'no answer within 0 s: a browser call hung'}
+
+
+SIGNED = (b'From: alice@example.test\r\nSubject: S/MIME signed for tampering 1a2b\r\nMIME-Version: 1.0\r\n'
+          b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256;\r\n'
+          b' boundary="s1"\r\n\r\n--s1\r\nContent-Type: text/plain\r\n\r\nSigned text plain-0a1b2c.\r\n'
+          b'--s1\r\nContent-Type: application/pkcs7-signature; name="smime.p7s"\r\n\r\nMIIB\r\n--s1--\r\n')
+
+
+@pytest.mark.parametrize('raw, expected', [
+    (SIGNED, 'signed'),
+    (b'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"\r\n\r\nMIIB', 'enveloped-data'),
+    (b'Content-Type: application/x-pkcs7-mime; smime-type=Signed-Data\r\n\r\nMIIB', 'signed-data'),
+    (b'Content-Type: application/x-pkcs7-mime; name="smime.p7m"\r\n\r\nMIIB', 'enveloped-data'),
+    (b'Content-Type: multipart/signed; protocol="application/pgp-signature"; boundary=x\r\n\r\n', None),
+    (b'Content-Type: text/plain\r\n\r\nhello', None),
+])
+def test_smime_form_of_raw_messages(raw, expected):
+    assert run.smime_form(raw) == expected
+
+
+def test_tampered_copy_changes_the_body_and_subject_only():
+    forged = run.tampered_copy(SIGNED, 'plain-0a1b2c', 'S/MIME tampered 9z')
+    head, _sep, body = forged.partition(b'\r\n\r\n')
+    assert b'Subject: S/MIME tampered 9z' in head and b'for tampering' not in head
+    assert b'boundary="s1"' in head and b'From: alice@example.test' in head
+    assert b'PLAIN-0A1B2C' in body and b'plain-0a1b2c' not in body and b'MIIB' in body
+    lf = run.tampered_copy(SIGNED.replace(b'\r\n', b'\n'), 'plain-0a1b2c', 'x')
+    assert b'\r' not in lf and b'PLAIN-0A1B2C' in lf
+    with pytest.raises(ValueError):
+        run.tampered_copy(SIGNED, 'not-there', 'x')
+
+
+def test_smime_commands_need_their_arguments():
+    base = ['--address', '192.0.2.1', '--artifacts', '/tmp/a', '--user', 'alice:pw']
+    with pytest.raises(SystemExit):
+        run.parse(['smime-import'] + base)
+    with pytest.raises(SystemExit):
+        run.parse(['smime'] + base + ['--peer', 'bob:pw'])
+    options = run.parse(['smime'] + base + ['--peer', 'bob:pw', '--stranger', 'carol@example.test'])
+    assert options.stranger == 'carol@example.test'
+    options = run.parse(['smime-import'] + base + ['--p12', '/tmp/a.p12', '--p12-password', 'x', '--trust', '/tmp/ca'])
+    assert (options.p12, options.p12_password, options.trust) == ('/tmp/a.p12', 'x', '/tmp/ca')
+    assert run.parse(['smime-off'] + base).command == 'smime-off'

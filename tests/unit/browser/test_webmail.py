@@ -181,3 +181,14 @@ class FakeResponse:
 ])
 def test_only_the_compose_forms_own_post_is_its_answer(method, url, expected):
     assert webmail.is_compose_submission(FakeResponse(method, url)) is expected
+
+
+def test_smime_status_box_as_answered():
+    assert webmail.smime_status(None) is None
+    box = {'encrypted': '1', 'signature': 'valid', 'signer': 'alice@example.test',
+           'text': 'This message was encrypted.\n  Valid signature by Alice.', 'mismatch': False}
+    assert webmail.smime_status(box) == {'encrypted': True, 'signature': 'valid', 'signer': 'alice@example.test',
+                                         'text': 'This message was encrypted. Valid signature by Alice.',
+                                         'sender_is_signer': True}
+    unknown = webmail.smime_status({'encrypted': '0', 'signature': 'unknown', 'signer': None, 'text': '', 'mismatch': True})
+    assert unknown['encrypted'] is False and unknown['sender_is_signer'] is False and unknown['signer'] == ''

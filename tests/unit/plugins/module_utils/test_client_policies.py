@@ -60,10 +60,14 @@ def test_sender_name_desired_keeps_or_defaults():
 
 
 @pytest.mark.parametrize('plugins, refused, expected', [
-    (['enigma'], [], {'openpgp': True, 'smime': True}),
+    (['enigma', 'mailroom_smime'], [], {'openpgp': True, 'smime': True}),
     ([], ['openpgp', 'smime'], {'openpgp': False, 'smime': False}),
-    (['enigma'], ['openpgp'], {'openpgp': None, 'smime': True}),
-    ([], [], {'openpgp': None, 'smime': True}),
+    (['enigma', 'mailroom_smime'], ['openpgp'], {'openpgp': None, 'smime': True}),
+    ([], [], {'openpgp': None, 'smime': None}),
+    # S/MIME: the plugin without the milter's consent, or the milter's consent without the plugin.
+    (['mailroom_smime'], ['openpgp', 'smime'], {'openpgp': False, 'smime': None}),
+    ([], ['openpgp'], {'openpgp': False, 'smime': None}),
+    (['mailroom_smime'], ['openpgp'], {'openpgp': False, 'smime': True}),
 ])
 def test_mail_encryption_reads_webmail_and_policy_together(plugins, refused, expected):
     current = mail_encryption.read(state({'plugins': plugins}, mail_encryption={'refuse_encrypted': refused}))
@@ -80,21 +84,36 @@ def test_mail_encryption_plans_enigma_and_refusals():
     assert json.loads(off.files[0].text) == {'refuse_encrypted': ['openpgp', 'smime']}
 
 
-def test_smime_cannot_be_allowed_yet():
-    with pytest.raises(SettingsError, match='S/MIME'):
-        mail_encryption.desired({'openpgp': False, 'smime': False}, {'smime': True})
+def test_mail_encryption_plans_the_smime_plugin_like_enigma():
+    plan = mail_encryption.plan({'openpgp': False, 'smime': True}, state())
+    assert plan.edits == {WEBMAIL: [('plugins', ['mailroom_smime'])]}
+    assert plan.actions == {WEBMAIL: 'reload'}
+    assert json.loads(plan.files[0].text) == {'refuse_encrypted': ['openpgp']}
+    both = mail_encryption.plan({'openpgp': True, 'smime': True}, state())
+    assert both.edits[WEBMAIL][0] == ('plugins', ['enigma', 'mailroom_smime'])
+    assert ('enigma_decryption', True) in both.edits[WEBMAIL]
+    assert json.loads(both.files[0].text) == {'refuse_encrypted': []}
 
 
 def test_mail_encryption_desired():
     current = {'openpgp': None, 'smime': True}
     assert mail_encryption.desired(current, {'openpgp': None, 'smime': False}) == {'openpgp': False, 'smime': False}
     assert mail_encryption.desired(current, {'openpgp': True, 'smime': None}) == {'openpgp': True, 'smime': True}
+    # smime: true is a setting like any other now.
+    assert mail_encryption.desired({'openpgp': False, 'smime': False}, {'smime': True}) == \
+        {'openpgp': False, 'smime': True}
+    # Half-applied S/MIME is made whole as not allowed unless asked otherwise.
+    assert mail_encryption.desired({'openpgp': False, 'smime': None}, {}) == {'openpgp': False, 'smime': False}
 
 
 def test_staged_read_back_of_encryption():
     wanted = {'openpgp': True, 'smime': False}
     assert mail_encryption.read_staged(State(webmail={'plugins': ['enigma']}), wanted) == wanted
     assert mail_encryption.read_staged(State(webmail={'plugins': []}), wanted)['openpgp'] is None
+    smime = {'openpgp': False, 'smime': True}
+    assert mail_encryption.read_staged(State(webmail={'plugins': ['mailroom_smime']}), smime) == smime
+    # Another file dropping the plugin after ours: the webmail would offer no S/MIME.
+    assert mail_encryption.read_staged(State(webmail={'plugins': []}), smime)['smime'] is None
 
 
 def test_info_modules_return_options_that_change_nothing_given_back():
