@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""S/MIME in the webmail (issue 14): a 10 MB message signed and encrypted, then decrypted and
-verified, by the mailroom_smime plugin against `openssl cms` on the same data in the same run.
+"""S/MIME in the webmail (issue 14): the plugin against openssl cms on a 10 MB message.
+
+Signed and encrypted, then decrypted and verified, by the mailroom_smime plugin and by
+`openssl cms` on the same data in the same run.
 
 A mail host converged with playbooks/demo.yml (or --host, a converged one, kept) with
 mailroom.server.mail_encryption smime: true. A test CA, the demo user's certificate (imported as a
