@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every one of our Roundcube plugins is checked for, with Debian's PHP: each PHP file
-parses, and each language file's texts."""
+"""What every one of our Roundcube plugins is checked for, with Debian's PHP (each PHP file
+parses, each language file's texts), and the Unix socket a plugin's service answers on."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -9,7 +9,9 @@ __metaclass__ = type
 import json
 import os
 import shutil
+import socket
 import subprocess
+import threading
 
 PHP = shutil.which('php')
 PLUGINS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'webmail', 'files',
@@ -40,3 +42,36 @@ def texts(plugin, language):
                           stdout=subprocess.PIPE, check=True)
     labels, messages = json.loads(done.stdout)
     return set(labels), set(messages)
+
+
+class UnixSocketServer(object):
+    """A service's Unix socket as a test plays it: one connection at a time, as systemd's
+    Accept=yes socket runs the service; handle(connection) answers each."""
+
+    def __init__(self, path):
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(5)
+        self.listener.settimeout(0.1)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def handle(self, connection):
+        raise NotImplementedError
+
+    def serve(self):
+        while not self.stopped.is_set():
+            try:
+                connection, _address = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with connection:
+                self.handle(connection)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(5)
+        self.listener.close()

@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
@@ -99,7 +98,7 @@ def php(tmp_path):
     return call
 
 
-class Service:
+class Service(roundcube_plugin.UnixSocketServer):
     """The external POP3 service's socket as a test plays it: each connection's request (all the
     client wrote until it closed its side) is kept, and answered by reply(request), a list of
     (seconds to wait, bytes to send) after which the connection is closed."""
@@ -108,53 +107,33 @@ class Service:
         self.path = path
         self.reply = reply
         self.requests = []
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(5)
-        self.listener.settimeout(0.1)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.serve)
-        self.thread.daemon = True
-        self.thread.start()
+        super(Service, self).__init__(path)
 
-    def serve(self):
-        while not self.stopped.is_set():
-            try:
-                connection, _address = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(10)
-                request = b''
-                try:
-                    while b'\n' not in request:
-                        chunk = connection.recv(65536)
-                        if not chunk:
-                            break
-                        request += chunk
-                    # The client shuts its side after the line: what else comes is kept too.
-                    while True:
-                        chunk = connection.recv(65536)
-                        if not chunk:
-                            break
-                        request += chunk
-                except socket.timeout:
-                    pass
-                self.requests.append(request)
-                try:
-                    for wait, data in self.reply(request):
-                        if wait:
-                            time.sleep(wait)
-                        connection.sendall(data)
-                except OSError:
-                    pass
-
-    def stop(self):
-        self.stopped.set()
-        self.listener.close()
-        self.thread.join(5)
+    def handle(self, connection):
+        connection.settimeout(10)
+        request = b''
+        try:
+            while b'\n' not in request:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                request += chunk
+            # The client shuts its side after the line: what else comes is kept too.
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                request += chunk
+        except socket.timeout:
+            pass
+        self.requests.append(request)
+        try:
+            for wait, data in self.reply(request):
+                if wait:
+                    time.sleep(wait)
+                connection.sendall(data)
+        except OSError:
+            pass
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
@@ -506,32 +504,11 @@ def test_status_box(php):
 service = role_program.load('webmail', 'mailroom-smime', 'mailroom_smime_for_plugin_tests')
 
 
-class ServiceSocket(object):
-    """The S/MIME service's program answering on a Unix socket of the test's, one connection
-    at a time, as systemd's Accept=yes socket runs it."""
+class ServiceSocket(roundcube_plugin.UnixSocketServer):
+    """The S/MIME service's program answering on a Unix socket of the test's."""
 
-    def __init__(self, path):
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(5)
-        self.listener.settimeout(0.1)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while not self.stopped.is_set():
-            try:
-                connection, _address = self.listener.accept()
-            except socket.timeout:
-                continue
-            with connection:
-                service.answer_one(connection.makefile('rb'), connection.makefile('wb'))
-
-    def stop(self):
-        self.stopped.set()
-        self.thread.join(5)
-        self.listener.close()
+    def handle(self, connection):
+        service.answer_one(connection.makefile('rb'), connection.makefile('wb'))
 
 
 @pytest.fixture
