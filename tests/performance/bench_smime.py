@@ -19,7 +19,10 @@ openssl command line inside the container. Then, --runs times, one process each:
     certificates), -decrypt then -verify.
 Time and peak memory of each (PHP's memory_get_peak_usage during the hook, the process's peak
 RSS from wait4), medians; the per-request cost of the service alone (a `status` request: a
-process of its own, Dovecot's password check). Goal: plugin within 2x of openssl cms.
+fork of the service, Dovecot's password check and userdb lookup). Goal: the plugin's S/MIME
+work within 2x of openssl cms on the same entity. Sending's hook also builds the entity from
+Roundcube's Mail_mime (which sending without S/MIME does as well, and openssl is given built):
+that part is timed apart and left out of the goal's ratio; the whole hook's ratio is printed too.
 Usage: scripts/bench smime [--release 12|13] [--host CONTAINER] [--runs 5]
 """
 from __future__ import absolute_import, division, print_function
@@ -146,12 +149,15 @@ def summarize(runs):
         openssl_s = sum(seconds(step) for step in steps)
         plugin_s = seconds(plugin)
         # Sending's figure includes Mail_mime building the message, which sending without
-        # S/MIME does too: shown apart, so the S/MIME work alone can be read off.
+        # S/MIME does too, and which openssl cms is spared (it is given the built entity). The
+        # goal compares the same work: the hook's time less the building. Both ratios are shown.
         build_s = median([one[plugin]['answer'].get('build_seconds') for one in runs])
-        rows.append({'operation': label, 'plugin_s': plugin_s, 'of_which_building_s': build_s, 'plugin_php_peak_mib': php_mib(plugin),
-                     'plugin_rss_mib': rss_mib(plugin), 'openssl_s': openssl_s,
+        smime_s = plugin_s - (build_s or 0.0)
+        rows.append({'operation': label, 'plugin_s': plugin_s, 'of_which_building_s': build_s, 'smime_s': smime_s,
+                     'plugin_php_peak_mib': php_mib(plugin), 'plugin_rss_mib': rss_mib(plugin), 'openssl_s': openssl_s,
                      'openssl_steps_s': [seconds(step) for step in steps], 'openssl_rss_mib': rss_mib(*steps),
-                     'ratio': plugin_s / openssl_s if openssl_s else None})
+                     'hook_ratio': plugin_s / openssl_s if openssl_s else None,
+                     'ratio': smime_s / openssl_s if openssl_s else None})
     for row in rows:
         row['goal_met'] = row['ratio'] is not None and row['ratio'] <= GOAL_RATIO
     return rows
@@ -159,16 +165,16 @@ def summarize(runs):
 
 def format_table(rows, status_s):
     """The figures as a text table, one line per operation, then the service's request cost."""
-    lines = ['%-18s %9s %10s %11s %11s %10s %11s %7s  %s' % (
-        'operation', 'plugin s', 'building s', 'PHP peak', 'plugin RSS', 'openssl s', 'ossl RSS', 'ratio',
-        'goal <= %.1fx' % GOAL_RATIO)]
+    lines = ['%-18s %7s %10s %8s %11s %11s %10s %11s %10s %7s  %s' % (
+        'operation', 'hook s', 'building s', 'S/MIME s', 'PHP peak', 'plugin RSS', 'openssl s', 'ossl RSS',
+        'hook ratio', 'ratio', 'goal: S/MIME s <= %.1fx openssl' % GOAL_RATIO)]
     for row in rows:
         building = row.get('of_which_building_s')
-        lines.append('%-18s %9.3f %10s %7.1f MiB %7.1f MiB %10.3f %7.1f MiB %6.2fx  %s' % (
-            row['operation'], row['plugin_s'], '-' if building is None else '%.3f' % building,
+        lines.append('%-18s %7.3f %10s %8.3f %7.1f MiB %7.1f MiB %10.3f %7.1f MiB %9.2fx %6.2fx  %s' % (
+            row['operation'], row['plugin_s'], '-' if building is None else '%.3f' % building, row['smime_s'],
             row['plugin_php_peak_mib'], row['plugin_rss_mib'], row['openssl_s'], row['openssl_rss_mib'],
-            row['ratio'], 'met' if row['goal_met'] else 'MISSED'))
-    lines.append('key service, one status request (a process, the password check): %.3f s' % status_s)
+            row['hook_ratio'], row['ratio'], 'met' if row['goal_met'] else 'MISSED'))
+    lines.append('key service, one status request (a fork, the password check, the userdb lookup): %.3f s' % status_s)
     return '\n'.join(lines)
 
 
@@ -248,7 +254,7 @@ def main():
                                  ATTACHMENT_BYTES / 1048576.0, sizes['message_bytes'] / 1e6))
     print(format_table(rows, status_s))
     met = all(row['goal_met'] for row in rows)
-    print('goal (plugin within %.1fx of openssl cms) %s' % (GOAL_RATIO, 'met' if met else 'NOT met'))
+    print("goal (the plugin's S/MIME work within %.1fx of openssl cms) %s" % (GOAL_RATIO, 'met' if met else 'NOT met'))
     print(json.dumps({'release': args.release, 'runs': args.runs, 'entity_bytes': sizes['entity_bytes'],
                       'message_bytes': sizes['message_bytes'], 'status_request_s': round(status_s, 4),
                       'operations': rows, 'goal_ratio': GOAL_RATIO, 'goal_met': met}))

@@ -12,7 +12,9 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -50,8 +52,26 @@ def host(tmp_path, monkeypatch, pki):
     monkeypatch.setattr(program, 'authenticate',
                         lambda user, password: user.split('@')[0] if password == 'secret' else None)
     owners = {'alice': OWNER, 'bob': {'uid': '1001', 'home': '/home/bob'}}
-    monkeypatch.setattr(program, 'account_owner', owners.get)
+    lookups = []
+    monkeypatch.setattr(program, 'start_owner_lookup',
+                        lambda user: lookups.append(user) or UserLookup(owners.get(user)))
+    owners['lookups'] = lookups
     return owners
+
+
+class UserLookup(object):
+    """What subprocess.Popen of `doveadm user -- LOGIN` gives the service, for a user or none."""
+
+    def __init__(self, owner):
+        self.returncode = 0 if owner else 67
+        self.output = ('field\tvalue\nuid\t%(uid)s\nhome\t%(home)s\nmail\tmaildir:~/Maildir\n' % owner).encode() \
+            if owner else b''
+
+    def communicate(self, timeout=None):
+        return self.output, b'' if self.output else b"userdb lookup: user doesn't exist\n"
+
+    def poll(self):
+        return self.returncode
 
 
 def ask(op, payload=b'', user='alice', **fields):
@@ -195,6 +215,22 @@ def test_decrypts_what_openssl_cms_encrypts(host, pki, tmp_path, cipher):
     assert answer['ok'] and content == plain
 
 
+def test_signing_and_decrypting_answer_with_the_status(host, pki, tmp_path):
+    """The plugin encrypts to and verifies with what these answers carry, asking no status."""
+    ask('import', pki.p12('alice', 'pw'), p12_password='pw')
+    ask('add_recipient', pki.read('bob.crt'))
+    status = ask('status')[0]
+    answer = ask('sign', b'Content-Type: text/plain\r\n\r\nHi\r\n')[0]
+    assert answer['ok'] and answer['recipients'] == status['recipients'] and 'bob@example.org' in answer['recipients']
+    assert answer['certificate']['pem'] == status['certificate']['pem'] and answer['trusted'] == status['trusted']
+    (tmp_path / 'plain').write_bytes(b'for alice')
+    der = openssl('cms', '-encrypt', '-outform', 'DER', '-aes256', '-in', str(tmp_path / 'plain'),
+                  pki.path('alice.crt')).stdout
+    answer = ask('decrypt', der)[0]
+    assert answer['ok'] and answer['certificate']['emails'] == ['alice@example.org']
+    assert answer['recipients'] == status['recipients']
+
+
 def test_mail_for_someone_else_is_refused_clearly(host, pki, tmp_path):
     ask('import', pki.p12('alice', 'pw'), p12_password='pw')
     (tmp_path / 'plain').write_bytes(b'for bob only')
@@ -322,6 +358,19 @@ def test_another_user_with_the_same_login_does_not_inherit_the_key(host, pki):
     assert len(retired) == 1 and retired[0].startswith('alice-')
 
 
+def test_the_user_is_looked_up_once_under_dovecots_name(host, pki):
+    """The lookup starts with the request's name while the password is checked; when Dovecot
+    names the user otherwise (alice@example.org is alice here), that name is looked up."""
+    assert ask('status')[0]['ok'] and host['lookups'] == ['alice']
+    del host['lookups'][:]
+    assert ask('import', pki.p12('alice', 'pw'), user='alice@example.org', p12_password='pw')[0]['ok']
+    assert host['lookups'] == ['alice@example.org', 'alice']
+    assert os.path.isfile(key_file('alice'))
+    del host['lookups'][:]
+    assert ask('status', user='carol')[0]['error'] == 'S/MIME is not available for this login'
+    assert ask('status', password='wrong')[0]['error'] == 'Your login was not accepted.'
+
+
 def test_the_secret_depends_on_every_part():
     secret = core.user_secret(MASTER, 'alice', 1)
     assert len(secret) == 64
@@ -384,3 +433,57 @@ def test_an_unreadable_owner_record_sets_the_keys_aside(host, pki):
     assert ask('status')[0]['certificate'] is None
     assert len(os.listdir(os.path.join(program.STATE_DIR, 'retired'))) == 1
     assert core.recorded_owner(b'["a list"]') is None and core.recorded_owner(b'{"uid": "1"}') == {'uid': '1'}
+
+
+# --- the socket systemd hands over ------------------------------------------------------------------------
+
+@pytest.fixture
+def started_service(tmp_path):
+    """The program as mailroom-smime-webmail.socket starts it: a listening socket as descriptor 3,
+    LISTEN_PID and LISTEN_FDS. Yields the socket's path."""
+    path = str(tmp_path / 'webmail.sock')
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(8)
+    # A launcher that puts the socket on descriptor 3 and execs the program in its own process.
+    launcher = ('import os, sys\n'
+                'os.dup2(%d, 3)\n'
+                'os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1")\n'
+                'os.execv(sys.executable, [sys.executable, sys.argv[1], "serve"])\n' % listener.fileno())
+    process = subprocess.Popen([sys.executable, '-c', launcher,
+                                os.path.join(role_program.files('webmail'), 'mailroom-smime')],
+                               pass_fds=(listener.fileno(),))
+    listener.close()
+    yield path
+    process.kill()
+    process.wait()
+
+
+def request_line(path, line, timeout=20):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)
+        conn.connect(path)
+        conn.sendall(line)
+        conn.shutdown(socket.SHUT_WR)
+        return json.loads(conn.makefile('rb').readline().decode('utf-8'))
+
+
+def test_a_stalled_request_does_not_hold_up_the_next(started_service):
+    """Each connection has a process of its own: a client that sends half a request (or nothing)
+    keeps its child waiting, not the service."""
+    stalled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stalled.connect(started_service)
+    stalled.sendall(b'{"op": "status", ')
+    try:
+        for _attempt in range(3):
+            assert request_line(started_service, b'not json\n') == {'ok': False, 'error': 'the request is not JSON',
+                                                                    'payload_bytes': 0}
+    finally:
+        stalled.close()
+
+
+def test_serving_needs_the_socket_from_systemd():
+    ran = subprocess.run([sys.executable, os.path.join(role_program.files('webmail'), 'mailroom-smime'), 'serve'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60,
+                         env=dict(os.environ, LISTEN_PID='1', LISTEN_FDS='1'))
+    assert ran.returncode == 2 and b'started by mailroom-smime-webmail.socket' in ran.stderr

@@ -236,7 +236,11 @@ class mailroom_smime extends rcube_plugin
                 }
                 $recipients = array_unique(array_merge(mailroom_smime_mime::addresses($headers['To'] ?? ''),
                     mailroom_smime_mime::addresses($headers['Cc'] ?? '')));
-                $certificates = $this->encryption_certificates($recipients);
+                // Without signing, a status request says which certificates there are; with it,
+                // the signing request's answer does (one request less, checked before sending).
+                if (!$sign) {
+                    $certificates = $this->encryption_certificates($recipients);
+                }
             }
             $entity = mailroom_smime_message::inner_entity($message);
             if ($sign) {
@@ -244,9 +248,13 @@ class mailroom_smime extends rcube_plugin
                 if (!$answer['ok']) {
                     $this->refuse($answer['error']);
                 }
+                $this->keep_status($answer);
                 list($content_headers, $body) = mailroom_smime_mime::signed($entity, $signature, mailroom_smime_mime::boundary());
             }
             if ($encrypt) {
+                if ($sign) {
+                    $certificates = $this->encryption_certificates($recipients);
+                }
                 $inner = $sign ? mailroom_smime_mime::entity($content_headers, $body) : $entity;
                 list($content_headers, $body) = mailroom_smime_mime::enveloped($this->crypto()->encrypt($inner, $certificates));
             }
@@ -368,6 +376,7 @@ class mailroom_smime extends rcube_plugin
                     $report['error'] = $answer['error'];
                     return null;
                 }
+                $this->keep_status($answer);
                 $report['encrypted'] = true;
             }
             elseif ($kind === mailroom_smime_mime::SIGNED_DATA) {
@@ -540,12 +549,20 @@ class mailroom_smime extends rcube_plugin
             if (!$answer['ok']) {
                 throw new mailroom_smime_unavailable($answer['error']);
             }
-            $this->status = $answer + ['certificate' => null, 'recipients' => [], 'trusted' => []];
-            $this->status['recipients'] = (array) $this->status['recipients'];
-            $this->status['trusted'] = (array) $this->status['trusted'];
+            $this->keep_status($answer);
         }
 
         return $this->status;
+    }
+
+    /**
+     * The status as a status, sign or decrypt answer gives it, for the rest of this request.
+     */
+    private function keep_status(array $answer)
+    {
+        $this->status = $answer + ['certificate' => null, 'recipients' => [], 'trusted' => []];
+        $this->status['recipients'] = (array) $this->status['recipients'];
+        $this->status['trusted'] = (array) $this->status['trusted'];
     }
 
     private function trusted()
