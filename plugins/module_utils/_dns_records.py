@@ -93,7 +93,7 @@ def mail_address(option, value):
     if not at or not _LOCAL_PART.match(local) or len(local) > 64:
         raise RecordError('%s must be a mail address whose local part has only letters, digits and . _ + = - : %s'
                           % (option, _shown(value)))
-    address = '%s@%s' % (local, host_name(option, domain, two_labels=True))
+    address = '%s@%s' % (local, host_name(option + ' (the domain after @)', domain, two_labels=True))
     if len(address) > 254:
         raise RecordError('%s is longer than 254 characters' % option)
     return address
