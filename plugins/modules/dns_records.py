@@ -24,7 +24,7 @@ description:
     and C(autoconfig.<domain>) and C(autodiscover.<domain>) CNAMEs to the mail host.
   - For the mail host - C(A)/C(AAAA) records from O(ipv4) and O(ipv6), and an SPF record for its own name (the
     name it greets other servers with), unless it is itself one of the mail domains.
-  - Reads only (the DKIM private key files, if given); changes nothing on the host, so RV(changed) is always V(false).
+  - Reads only (the DKIM private key files, if given); changes nothing on the host, so C(changed) is always V(false).
   - Every name and address is checked before it goes into a record; a line break, quote, semicolon or space in an
     option fails the module with a message naming the option. Host names are ASCII only - give international
     names in punycode (C(xn--...)).
