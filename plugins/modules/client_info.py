@@ -18,13 +18,8 @@ description:
     the C(mailroom.server.settings) role) changes nothing.
   - A setting whose parts disagree on the host (for example a webmail that offers OpenPGP while
     submission refuses it, after a hand edit) is returned as V(null).
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is no diff.
-    support: none
+extends_documentation_fragment:
+  - mailroom.server.info
 options: {}
 notes:
   - C(docs/settings.md) in the collection, section "The Client tab (MailPlus Client)", describes every setting

@@ -29,13 +29,8 @@ description:
     option fails the module with a message naming the option. Host names are ASCII only - give international
     names in punycode (C(xn--...)).
   - C(docs/dns.md) in the collection explains each record, why receivers and clients need it and how to publish it.
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is no diff.
-    support: none
+extends_documentation_fragment:
+  - mailroom.server.info
 options:
   domains:
     description:

@@ -24,13 +24,8 @@ description:
   - A setting that matches none of its choices (for example a TLS configuration edited by hand)
     is returned as V(null).
   - Replaces the module C(mailroom.server.service_info), which redirects here until 1.0.0.
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is no diff.
-    support: none
+extends_documentation_fragment:
+  - mailroom.server.info
 options: {}
 notes:
   - C(docs/settings.md) in the collection describes every setting returned and where it lives on the host.

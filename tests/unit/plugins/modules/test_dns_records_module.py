@@ -7,21 +7,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import json
 import subprocess
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mailroom.server.plugins.modules import dns_records
+from ansible_collections.mailroom.server.tests.unit.plugins.module_utils.fake_module import run_main
 
 
 def run_module(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            dns_records.main()
-    captured = capsys.readouterr()
-    return json.loads(captured.out), captured
+    return run_main(dns_records.main, args, capsys)
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import json
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mailroom.server.plugins.module_utils import _external_pop3 as fetcher
 from ansible_collections.mailroom.server.plugins.modules import external_pop3_account
+from ansible_collections.mailroom.server.tests.unit.plugins.module_utils.fake_module import run_main
 
 PASSWORD = 'S3cret!pass word'
 ADMIN = ['/usr/bin/python3', '/usr/local/lib/mailroom/mailroom-external-pop3', 'admin']
@@ -185,11 +185,7 @@ def program(tmp_path, monkeypatch):
 
 
 def run_module(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            external_pop3_account.main()
-    captured = capsys.readouterr()
-    return json.loads(captured.out), captured
+    return run_main(external_pop3_account.main, args, capsys)
 
 
 MODULE_ARGS = dict(user='alice', server='pop.example.net', login='alice@example.net', password=PASSWORD)
