@@ -16,7 +16,10 @@
     `strace -c` (bytes read per delivery, syscall time);
   - then, because this machine's speed drifts by tens of percent from one minute to the next,
     `--rounds` interleaved rounds of: stock into an empty mbox, ours into an empty INBOX, ours into
-    the largest INBOX of each fill method; the goals are judged on each path's median.
+    the largest INBOX of each fill method; the goals are judged on each path's median;
+  - CPU per message of each path in those rounds (medians): the container's cgroup total, and
+    by process (Dovecot's and Postfix's named apart; processes that ended during a run, such as
+    smtp-source and short-lived delivery agents, together as "exited").
 Usage: scripts/bench delivery [--release 12|13] [--sizes 0,10000,50000,100000]
        [--delivered-sizes 0,10000] [--messages 500] [--sessions 10] [--rounds 3] [--ours C --stock C]
 --ours/--stock reuse converged containers (ours: playbooks/demo.yml; stock: Debian's packages);
@@ -34,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
-    ROOT, docker_exec, inventory, playbook, remove_containers, start_container,
+    ROOT, cpu_snapshot, cpu_used, docker_exec, inventory, playbook, remove_containers, start_container,
 )
 from bench_foundation import install_stock  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -223,7 +226,8 @@ def main():
                 output = docker_exec(ours, "cat > /root/profile.sh <<'EOF'\n%sEOF\nbash /root/profile.sh %s 20"
                                      % (PROFILE, user))
                 results['profile'] = {'size': count, 'text': output}
-        results['rounds'] = interleaved_rounds(ours, stock, results['ours'], args)
+        results['rounds'], cpu = interleaved_rounds(ours, stock, results['ours'], args)
+        results['cpu_per_message'] = cpu_per_message(cpu, args.messages)
         results['load_at_end'] = float(open('/proc/loadavg').read().split()[0])
     finally:
         if not args.keep:
@@ -247,13 +251,29 @@ def interleaved_rounds(ours, stock, filled, args):
         if by_size:
             paths.append(('ours %s, %d' % (method, max(by_size)), ours, 'fill' + method[:5], False))
     rounds = dict((name, []) for name, _container, _user, _stock in paths)
+    cpu = {}
     for number in range(args.rounds):
         for name, container, user, is_stock in paths:
+            before = cpu_snapshot(container)
             rate = delivery_run(container, user, args.messages, args.sessions, stock=is_stock)[0]
+            cpu.setdefault(name, []).append(cpu_used(before, cpu_snapshot(container)))
             rounds[name].append(rate)
             print('  round %d  %-26s %6.1f msg/s' % (number + 1, name, rate))
             sys.stdout.flush()
-    return rounds
+    return rounds, cpu
+
+
+def cpu_per_message(cpu, messages):
+    """{path: {'total_ms': median ms of CPU per message, 'by_process_ms': {name: median ms}}}."""
+    summary = {}
+    for name, runs in cpu.items():
+        totals = [one['total'] for one in runs if one['total'] is not None]
+        names = set(process for one in runs for process in one['by_process'])
+        summary[name] = {
+            'total_ms': 1000.0 * median(totals) / messages if totals else None,
+            'by_process_ms': dict((process, 1000.0 * median([one['by_process'].get(process, 0.0) for one in runs])
+                                   / messages) for process in names)}
+    return summary
 
 
 def median(values):
@@ -300,6 +320,13 @@ def report(results, sizes):
         ratio = empty / median(rounds['stock, empty'])
         print('  goal (interleaved): ours empty vs stock empty %.2f (>= %.1f: %s)' % (
             ratio, GOALS['empty_vs_stock'], 'met' if ratio >= GOALS['empty_vs_stock'] else 'MISSED'))
+    for name, figures in sorted(results.get('cpu_per_message', {}).items()):
+        if figures['total_ms'] is None:
+            print('  CPU per message, %s: no cgroup CPU figures on this machine' % name)
+            continue
+        top = sorted(figures['by_process_ms'].items(), key=lambda item: -item[1])[:8]
+        print('  CPU per message, %-24s %5.2f ms: %s' % (
+            name, figures['total_ms'], ', '.join('%s %.2f' % (process, ms) for process, ms in top)))
     if results['profile']:
         print('  profile at %d messages (one LMTP process, 20 deliveries):' % results['profile']['size'])
         for line in results['profile']['text'].splitlines():

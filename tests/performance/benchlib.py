@@ -3,6 +3,7 @@
 """Shared pieces of the benchmarks: throwaway mail host containers and timed playbook runs."""
 from __future__ import absolute_import, division, print_function
 
+import json
 import os
 import re
 import subprocess
@@ -112,3 +113,60 @@ def fresh_host(container, release, converge, user):
     finally:
         os.unlink(path)
     return hosts
+
+
+# Each live process's CPU seconds by name; Dovecot's processes (their titles start "dovecot/")
+# as "dovecot lmtp", since Postfix's LMTP client is called lmtp too. The command line, not the
+# executable: root in the container may not read other users' /proc/PID/exe (no CAP_SYS_PTRACE).
+PROCESS_CPU = r"""
+import json, os
+tick = os.sysconf('SC_CLK_TCK')
+seen = {}
+for pid in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        stat = open('/proc/%s/stat' % pid).read()
+        title = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\0')[0].decode('utf-8', 'replace')
+    except OSError:
+        continue
+    comm = stat[stat.index('(') + 1:stat.rindex(')')]
+    fields = stat[stat.rindex(')') + 2:].split()
+    name = 'dovecot ' + comm if title.startswith('dovecot/') else comm
+    seen[pid] = [name, (int(fields[11]) + int(fields[12])) / float(tick)]
+print(json.dumps(seen))
+"""
+
+
+def cgroup_cpu_seconds(container):
+    """CPU seconds the container's processes have used (its cgroup, v1 or v2), or None."""
+    ident = run(['docker', 'inspect', '-f', '{{.Id}}', container]).strip()
+    for path, scale in (('/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage', 1e-9),
+                        ('/sys/fs/cgroup/docker/%s/cpu.stat', 1e-6),
+                        ('/sys/fs/cgroup/system.slice/docker-%s.scope/cpu.stat', 1e-6)):
+        try:
+            with open(path % ident) as stream:
+                words = stream.read().split()
+        except OSError:
+            continue
+        return float(words[words.index('usage_usec') + 1] if 'usage_usec' in words else words[0]) * scale
+    return None
+
+
+def cpu_snapshot(container):
+    return {'total': cgroup_cpu_seconds(container),
+            'processes': json.loads(run_python(container, PROCESS_CPU).strip().splitlines()[-1])}
+
+
+def cpu_used(before, after):
+    """{'total': seconds, 'by_process': {name: seconds}} between two cpu_snapshot()s: processes
+    that lived to the second one by name, the rest (those that ended between) as 'exited'."""
+    by_process = {}
+    for pid, (name, seconds) in after['processes'].items():
+        earlier = before['processes'].get(pid)
+        used = seconds - (earlier[1] if earlier and earlier[0] == name else 0.0)
+        if used > 0:
+            by_process[name] = by_process.get(name, 0.0) + used
+    total = None
+    if before['total'] is not None and after['total'] is not None:
+        total = after['total'] - before['total']
+        by_process['exited'] = max(0.0, total - sum(by_process.values()))
+    return {'total': total, 'by_process': by_process}

@@ -23,7 +23,9 @@ def files(role):
 
 
 def load(role, program, name):
-    """The role's program `program` as a module called `name`."""
+    """The role's program `program` as a module called `name`. The imap role's folder goes on
+    sys.path too: on a host its shared module (mailroom_dovecot.py) is installed beside them."""
+    files('imap')
     loader = importlib.machinery.SourceFileLoader(name, os.path.join(files(role), program))
     spec = importlib.util.spec_from_loader(loader.name, loader)
     module = importlib.util.module_from_spec(spec)

@@ -45,8 +45,8 @@ def texts(plugin, language):
 
 
 class UnixSocketServer(object):
-    """A service's Unix socket as a test plays it: one connection at a time, as systemd's
-    Accept=yes socket runs the service; handle(connection) answers each."""
+    """A service's Unix socket as a test plays it, one connection at a time; handle(connection)
+    answers each."""
 
     def __init__(self, path):
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

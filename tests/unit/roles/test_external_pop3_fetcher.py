@@ -483,7 +483,8 @@ def service(host, monkeypatch):
     alice-pw and bob-pw), and starting timers is recorded."""
     passwords = {'alice': 'alice-pw', 'bob': 'bob-pw'}
     monkeypatch.setattr(program, 'authenticate',
-                        lambda user, password: user if passwords.get(user) == password else None)
+                        lambda user, password, service: user
+                        if passwords.get(user) == password and service == 'mailroom-external-pop3' else None)
     monkeypatch.setattr(program, 'account_owner',
                         lambda login: {'uid': '100%d' % len(login), 'home': '/home/' + login} if login in passwords else None)
     monkeypatch.setattr(program, 'FAILED_LOGIN_DELAY', 0)

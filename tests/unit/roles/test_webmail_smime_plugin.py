@@ -519,7 +519,7 @@ def socket_path(tmp_path, monkeypatch, pki):
     monkeypatch.setattr(service, 'CA_BUNDLE', pki.path('ca.crt'))
     monkeypatch.setattr(service, 'POLICY_FILE', str(tmp_path / 'no-policy.json'))
     monkeypatch.setattr(service, 'FAILED_LOGIN_DELAY', 0)
-    monkeypatch.setattr(service, 'authenticate', lambda user, password: user if password == 'secret' else None)
+    monkeypatch.setattr(service, 'authenticate', lambda user, password, name: user if password == 'secret' else None)
     monkeypatch.setattr(service, 'start_owner_lookup', lambda user: None)
     monkeypatch.setattr(service, 'account_owner', lambda login, started=None: {'uid': '1', 'home': '/home/' + login})
     folder = tempfile.mkdtemp(prefix='smime', dir='/tmp')

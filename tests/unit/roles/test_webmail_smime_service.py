@@ -50,7 +50,8 @@ def host(tmp_path, monkeypatch, pki):
     monkeypatch.setattr(program, 'POLICY_FILE', str(tmp_path / 'no-policy.json'))
     monkeypatch.setattr(program, 'FAILED_LOGIN_DELAY', 0)
     monkeypatch.setattr(program, 'authenticate',
-                        lambda user, password: user.split('@')[0] if password == 'secret' else None)
+                        lambda user, password, service: user.split('@')[0]
+                        if password == 'secret' and service == 'mailroom-smime' else None)
     owners = {'alice': OWNER, 'bob': {'uid': '1001', 'home': '/home/bob'}}
     lookups = []
     monkeypatch.setattr(program, 'start_owner_lookup',
@@ -437,6 +438,11 @@ def test_an_unreadable_owner_record_sets_the_keys_aside(host, pki):
 
 # --- the socket systemd hands over ------------------------------------------------------------------------
 
+def program_environment():
+    """The program's environment as a process of its own: the imap role's module beside it."""
+    return dict(os.environ, PYTHONPATH=role_program.files('imap'))
+
+
 @pytest.fixture
 def started_service(tmp_path):
     """The program as mailroom-smime-webmail.socket starts it: a listening socket as descriptor 3,
@@ -452,7 +458,7 @@ def started_service(tmp_path):
                 'os.execv(sys.executable, [sys.executable, sys.argv[1], "serve"])\n' % listener.fileno())
     process = subprocess.Popen([sys.executable, '-c', launcher,
                                 os.path.join(role_program.files('webmail'), 'mailroom-smime')],
-                               pass_fds=(listener.fileno(),))
+                               pass_fds=(listener.fileno(),), env=program_environment())
     listener.close()
     yield path
     process.kill()
@@ -485,5 +491,5 @@ def test_a_stalled_request_does_not_hold_up_the_next(started_service):
 def test_serving_needs_the_socket_from_systemd():
     ran = subprocess.run([sys.executable, os.path.join(role_program.files('webmail'), 'mailroom-smime'), 'serve'],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60,
-                         env=dict(os.environ, LISTEN_PID='1', LISTEN_FDS='1'))
+                         env=dict(program_environment(), LISTEN_PID='1', LISTEN_FDS='1'))
     assert ran.returncode == 2 and b'started by mailroom-smime-webmail.socket' in ran.stderr
