@@ -103,7 +103,8 @@ def networks(value, option='trusted_networks'):
         raise SettingsError('%s: %s must be a list of addresses or networks, not %s' % (AREA, option, _shown(value)))
     parsed = set()
     for entry in value:
-        parsed.add(_network(option, entry).cidr)
+        # netaddr compares networks by their range: 192.0.2.7/24 is 192.0.2.0/24.
+        parsed.add(_network(option, entry))
     return [_spelled(network) for network in sorted(parsed, key=lambda net: (net.version, net.first, net.prefixlen))]
 
 
@@ -160,10 +161,8 @@ def parse(text):
         if match:
             values[match.group(1)] = match.group(2)
     try:
-        ignored = values['ignoreip'].split(' ')
-        if tuple(ignored[:len(LOOPBACK)]) != LOOPBACK:
-            return unknown
-        trusted = ignored[len(LOOPBACK):]
+        # Loopback first, then the option's (render compares the whole line below).
+        trusted = values['ignoreip'].split(' ')[len(LOOPBACK):]
         settings = dict(
             enabled={'true': True, 'false': False}[values['enabled']],
             max_failures=number('max_failures', _int(values['maxretry'])),

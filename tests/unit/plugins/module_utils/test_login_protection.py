@@ -402,6 +402,18 @@ def test_a_stopped_server_is_a_warning(f2b):
     assert module.warnings and 'not running' in module.warnings[0]
 
 
+def test_the_adapter_stages_only_what_differs(f2b):
+    config_dir, jail = f2b
+    jail.write_text(FILE)
+    module = Fail2banModule(str(config_dir))
+    host = fail2ban.Fail2banHost(module, Journal(str(config_dir.parent / 'state')), str(config_dir))
+    assert host.stage({'login_protection': FILE}) == ({}, {})
+    texts, view = host.stage({'login_protection': model.render(DEFAULTS)})
+    assert texts == {str(jail): model.render(DEFAULTS)}
+    assert view == {'fail2ban': {'login_protection': model.render(DEFAULTS)}}
+    assert jail.read_text() == FILE and len(module.commands) == 1
+
+
 def test_without_the_guard_role_the_module_refuses(tmp_path):
     with pytest.raises(fail2ban.Fail2banError, match='apply the mailroom.server.guard role first'):
         fail2ban.Fail2banHost(FakeModule(), Journal(str(tmp_path)), str(tmp_path))
