@@ -110,14 +110,10 @@ class Fail2banHost(object):
 
     def validate(self, texts, files=()):
         """`fail2ban-client --test` on a staged copy of the config directory with `texts` in place."""
-        stage, staged_dir = self.journal.copy_config(self.config_dir, 'fail2ban')
+        staged_texts = dict(texts)
+        staged_texts.update((managed.path, managed.text) for managed in files)
+        stage, staged_dir = self.journal.stage_config(self.config_dir, 'fail2ban', staged_texts)
         try:
-            staged_texts = dict(texts)
-            staged_texts.update((managed.path, managed.text) for managed in files)
-            for path, text in staged_texts.items():
-                relative = os.path.relpath(path, self.config_dir)
-                if not relative.startswith('..'):
-                    atomic_file.write_staged(os.path.join(staged_dir, relative), text)
             rc, out, err = self.module.run_command([self.client, '-c', staged_dir, '--test'])
             if rc != 0:
                 raise Fail2banError('fail2ban rejected the configuration: %s'
