@@ -33,8 +33,10 @@ CONFIG_DIR = '/etc/fail2ban'
 ROLE_FILE = os.path.join('filter.d', _login_protection.FILTER + '.conf')
 JAIL_PREFIX = os.path.join('jail.d', 'mailroom-')
 UNIT = 'fail2ban'
-# What `fail2ban-client reload` prints into the unit's journal when it refuses the configuration.
-ERROR_MARKERS = ('ERROR', 'Failed during configuration', 'Errors in jail')
+# What `fail2ban-client reload` prints into the unit's journal when it refuses the configuration
+# (its exit code says so too). Not any "ERROR": where the server logs to the journal, a ban action
+# of another jail failing now and then is no reason to undo this change.
+ERROR_MARKERS = ('Failed during configuration', 'Errors in jail', 'Unable to read', 'test configuration failed')
 # How long the server may take to (re)start its jails after the reload returned.
 JAILS_TIMEOUT = 15
 
@@ -46,8 +48,9 @@ class Fail2banError(DaemonError):
 
 
 def installed(module):
-    """Whether the guard role laid down its filter."""
-    return os.path.isfile(os.path.join(CONFIG_DIR, ROLE_FILE))
+    """Whether the guard role laid down its filter and fail2ban is there to read it (every settings
+    module opens the adapter where this holds, so a removed package must not fail them all)."""
+    return os.path.isfile(os.path.join(CONFIG_DIR, ROLE_FILE)) and bool(module.get_bin_path('fail2ban-client'))
 
 
 def jail_sections(texts):

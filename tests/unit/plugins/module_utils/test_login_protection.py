@@ -220,8 +220,10 @@ def test_jail_sections():
 class Fail2banModule(FakeModule):
     """fail2ban-client and systemctl as they answer on a host whose config is below `config_dir`."""
 
-    def __init__(self, config_dir, check_mode=False, banned=(), test_error=None, reload_rc=0, stuck=False):
+    def __init__(self, config_dir, check_mode=False, banned=(), test_error=None, reload_rc=0, stuck=False,
+                 journal=''):
         super(Fail2banModule, self).__init__(check_mode)
+        self.journal = journal      # what journalctl shows of fail2ban.service since the reload
         self.config_dir = config_dir
         self.banned = list(banned)
         self.test_error = test_error
@@ -256,6 +258,10 @@ class Fail2banModule(FakeModule):
                     self.running_jails = self.live_jails()
                 return self.reload_rc, '', 'ERROR reload failed' if self.reload_rc else ''
             return 0, '', ''
+        if program == 'journalctl':
+            # Said once, of the first reload: the undo's restart is clean.
+            shown, self.journal = self.journal, ''
+            return 0, shown, ''
         return 0, '', ''
 
     def unbans(self):
@@ -370,7 +376,10 @@ def test_a_configuration_fail2ban_refuses_is_never_written(f2b):
     assert jail.read_text() == FILE
 
 
-@pytest.mark.parametrize('failure', [dict(reload_rc=1), dict(stuck=True)])
+@pytest.mark.parametrize('failure', [
+    dict(reload_rc=1), dict(stuck=True),
+    dict(journal='fail2ban-client[9]: ERROR  Failed during configuration: Have not found any log file for x jail'),
+])
 def test_a_reload_that_does_not_take_rolls_back(f2b, failure):
     config_dir, jail = f2b
     jail.write_text(FILE)
@@ -379,6 +388,14 @@ def test_a_reload_that_does_not_take_rolls_back(f2b, failure):
     assert done.failed and done.result['changed'] is False
     assert 'previous configuration is restored' in done.result['msg']
     assert jail.read_text() == FILE
+
+
+def test_an_error_of_another_jail_in_the_journal_is_no_reason_to_undo(f2b):
+    config_dir, jail = f2b
+    jail.write_text(FILE)
+    module = Fail2banModule(str(config_dir), journal="fail2ban.actions [1]: ERROR Failed to execute ban jail 'sshd'")
+    done = run(module, ban_time=7200)
+    assert not done.failed and done.result['changed'] is True
 
 
 def test_a_disabled_jail_has_no_bans_and_is_no_warning(f2b):
@@ -412,6 +429,17 @@ def test_the_adapter_stages_only_what_differs(f2b):
     assert texts == {str(jail): model.render(DEFAULTS)}
     assert view == {'fail2ban': {'login_protection': model.render(DEFAULTS)}}
     assert jail.read_text() == FILE and len(module.commands) == 1
+
+
+def test_installed_needs_the_roles_filter_and_fail2ban(tmp_path, monkeypatch):
+    monkeypatch.setattr(fail2ban, 'CONFIG_DIR', str(tmp_path))
+    assert not fail2ban.installed(FakeModule())
+    (tmp_path / 'filter.d').mkdir()
+    (tmp_path / 'filter.d' / 'mailroom-login.conf').write_text('[Definition]\n')
+    assert fail2ban.installed(FakeModule())
+    module = FakeModule()
+    module.get_bin_path = lambda name, **kwargs: None
+    assert not fail2ban.installed(module)
 
 
 def test_without_the_guard_role_the_module_refuses(tmp_path):
