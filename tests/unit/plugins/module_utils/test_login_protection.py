@@ -253,7 +253,7 @@ class Fail2banModule(FakeModule):
                 self.banned.remove(rest[3])
                 return 0, '1', ''
         if program == 'systemctl':
-            if rest[0] == 'reload':
+            if rest[0] in ('reload', 'restart'):
                 if not self.stuck and self.reload_rc == 0:
                     self.running_jails = self.live_jails()
                 return self.reload_rc, '', 'ERROR reload failed' if self.reload_rc else ''
