@@ -254,9 +254,11 @@ class Fail2banModule(FakeModule):
                 return 0, '1', ''
         if program == 'systemctl':
             if rest[0] in ('reload', 'restart'):
-                if not self.stuck and self.reload_rc == 0:
+                # A reload may fail; the undo's restart works.
+                failed = rest[0] == 'reload' and self.reload_rc
+                if not self.stuck and not failed:
                     self.running_jails = self.live_jails()
-                return self.reload_rc, '', 'ERROR reload failed' if self.reload_rc else ''
+                return (self.reload_rc, '', 'ERROR reload failed') if failed else (0, '', '')
             return 0, '', ''
         if program == 'journalctl':
             # Said once, of the first reload: the undo's restart is clean.
