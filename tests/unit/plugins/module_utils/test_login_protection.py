@@ -10,6 +10,7 @@ __metaclass__ = type
 import os
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailroom.server.plugins.module_utils import _login_protection as model
 from ansible_collections.mailroom.server.plugins.module_utils._areas import login_protection, registry
@@ -18,7 +19,8 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.area impor
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
 from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import host as fail2ban
-from ansible_collections.mailroom.server.tests.unit.plugins.module_utils.fake_module import Exit, FakeModule
+from ansible_collections.mailroom.server.plugins.modules import login_protection as login_protection_module
+from ansible_collections.mailroom.server.tests.unit.plugins.module_utils.fake_module import Exit, FakeModule, run_main
 
 DEFAULTS = {'enabled': True, 'max_failures': 5, 'find_time': 600, 'ban_time': 3600, 'trusted_networks': []}
 UNKNOWN = dict((name, None) for name in model.OPTIONS)
@@ -447,3 +449,48 @@ def test_installed_needs_the_roles_filter_and_fail2ban(tmp_path, monkeypatch):
 def test_without_the_guard_role_the_module_refuses(tmp_path):
     with pytest.raises(fail2ban.Fail2banError, match='apply the mailroom.server.guard role first'):
         fail2ban.Fail2banHost(FakeModule(), Journal(str(tmp_path)), str(tmp_path))
+
+
+# --- the module, as Ansible runs it ---------------------------------------------------------------------
+
+@pytest.fixture
+def module_host(f2b, monkeypatch):
+    """The module's real main() on the fail2ban host below tmp_path: its commands go to the fake."""
+    config_dir, jail = f2b
+    jail.write_text(FILE)
+    fake = Fail2banModule(str(config_dir), banned=['192.0.2.1'])
+    monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, args, **kwargs: fake.run_command(args))
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, name, **kwargs: '/bin/' + name)
+    return jail, fake
+
+
+def test_the_module_changes_and_reports(module_host, capsys):
+    jail, fake = module_host
+    result, _printed = run_main(login_protection_module.main, dict(ban_time=7200, _ansible_diff=True), capsys)
+    assert result['changed'] is True and result['activation'] == {'fail2ban': 'reload'}
+    assert result['diff'] == {'before': TRUSTED, 'after': dict(TRUSTED, ban_time=7200)}
+    assert result['banned'] == ['192.0.2.1'] and result['lifted'] == []
+    assert 'bantime = 7200\n' in jail.read_text()
+
+
+def test_the_module_in_check_mode_touches_nothing(module_host, capsys):
+    jail, fake = module_host
+    result, _printed = run_main(login_protection_module.main,
+                                dict(enabled=False, lift_bans=['192.0.2.1'], _ansible_check_mode=True), capsys)
+    assert result['changed'] is True and result['lifted'] == ['192.0.2.1']
+    assert jail.read_text() == FILE and fake.unbans() == []
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(trusted_networks=['192.0.2.0/24\n[sshd]']), 'trusted_networks entries must be one line'),
+    (dict(max_failures=True), 'max_failures must be a whole number'),
+    (dict(max_failures=101), 'max_failures must be 1 to 100'),
+    (dict(find_time='ten minutes'), 'find_time'),
+    (dict(lift_bans=['192.0.2.1, 192.0.2.2']), 'lift_bans entry'),
+])
+def test_the_module_refuses_bad_input_with_nothing_changed(module_host, capsys, args, message):
+    jail, fake = module_host
+    result, _printed = run_main(login_protection_module.main, args, capsys)
+    assert result['failed'] is True and result.get('changed') is not True
+    assert message in result['msg']
+    assert jail.read_text() == FILE and fake.unbans() == []
