@@ -144,7 +144,7 @@ def test_other_lines_count_nothing(engine, line):
 
 def test_the_journal_of_both_postfix_units_dovecot_and_roundcube_is_read(engine):
     assert engine[0] == [['_SYSTEMD_UNIT=postfix.service', '+', '_SYSTEMD_UNIT=postfix@-.service', '+',
-                          '_SYSTEMD_UNIT=dovecot.service', '+', 'SYSLOG_IDENTIFIER=roundcube']]
+                          '_SYSTEMD_UNIT=dovecot.service', '+', 'SYSLOG_IDENTIFIER=roundcube', '_UID=33']]
 
 
 def client(config_dir, *args):
