@@ -494,3 +494,19 @@ def test_the_module_refuses_bad_input_with_nothing_changed(module_host, capsys, 
     assert result['failed'] is True and result.get('changed') is not True
     assert message in result['msg']
     assert jail.read_text() == FILE and fake.unbans() == []
+
+
+def test_settings_info_reads_the_security_tab_and_giving_it_back_changes_nothing(f2b):
+    config_dir, jail = f2b
+    jail.write_text(FILE)
+    module = Fail2banModule(str(config_dir))
+    (security, interrupted) = runner.read_areas(module, (registry.LOGIN_PROTECTION,), registry.SECURITY_PAGE)
+    assert security == {'login_protection': TRUSTED} and interrupted is None
+    done = run(module, **security['login_protection'])
+    assert not done.failed and done.result['changed'] is False
+
+
+def test_settings_info_leaves_the_tab_out_without_the_guard_role(f2b, monkeypatch):
+    monkeypatch.setattr(runner, 'open_daemons', lambda module, journal, needed: {})
+    (security, _interrupted) = runner.read_areas(FakeModule(), registry.ALL, registry.SECURITY_PAGE)
+    assert security == {}
