@@ -33,8 +33,8 @@ OPTIONS = ('enabled', 'max_failures', 'find_time', 'ban_time', 'trusted_networks
 # The defaults of the admin panel: 5 failures within 10 minutes lock an address out for an hour.
 DEFAULTS = dict(enabled=True, max_failures=5, find_time=600, ban_time=3600, trusted_networks=[])
 # (minimum, maximum) of each number, in failures or seconds. Below a minute a window catches
-# nothing and a ban is gone before a script notices; above them an address typo locks a user out
-# for weeks (lift_bans helps, but only an admin who knows).
+# nothing and a ban is gone before a script notices; above them a user who mistyped a password
+# a few times is locked out for weeks (lift_bans helps, but only once an admin hears of it).
 RANGES = dict(max_failures=(1, 100), find_time=(60, 86400), ban_time=(60, 30 * 86400))
 # Always trusted, whatever the option says: the webmail logs in to Dovecot and Postfix over
 # loopback, so a ban of 127.0.0.1 would lock every webmail user out.
