@@ -176,6 +176,28 @@ def parse(text):
     return settings if render(settings) == text else unknown
 
 
+def effective(settings, jail):
+    """The settings fail2ban really gives JAIL, from its entry of `fail2ban-client -d` (None: the
+    jail is not started) over `settings` read from our file; every value None where another file
+    changed what the jail is (its backend, its ports) or what it reads as (not our numbers, loopback
+    not first among the ignored addresses)."""
+    if jail is None:
+        return dict(settings, enabled=False)
+    unknown = dict((name, None) for name in OPTIONS)
+    ignored = jail.get('ignoreip') or []
+    if jail.get('backend') != 'systemd' or jail.get('ports') != [','.join(str(port) for port in PORTS)] \
+            or tuple(ignored[:len(LOOPBACK)]) != LOOPBACK:
+        return dict(unknown, enabled=True)
+    try:
+        return dict(enabled=True,
+                    max_failures=number('max_failures', _int(jail.get('maxretry') or '')),
+                    find_time=number('find_time', _int(jail.get('findtime') or '')),
+                    ban_time=number('ban_time', _int(jail.get('bantime') or '')),
+                    trusted_networks=networks(ignored[len(LOOPBACK):]))
+    except SettingsError:
+        return dict(unknown, enabled=True)
+
+
 def _int(text):
     return int(text) if re.match(r'\A[0-9]{1,9}\Z', text) else None
 

@@ -34,7 +34,13 @@ ARGUMENT_SPEC = dict(
 
 
 def read(state):
-    return model.parse((state.fail2ban or {}).get(NAME))
+    return model.parse(((state.fail2ban or {}).get('files') or {}).get(NAME))
+
+
+def read_staged(staged, wanted):
+    """What fail2ban itself reads from the staged copy (`fail2ban-client -d`), not only our file: a
+    jail.d file sorting after ours, or jail.local, may override the jail's settings."""
+    return model.effective(read(staged), (staged.fail2ban.get('jails') or {}).get(model.JAIL))
 
 
 def desired(current, options, state):

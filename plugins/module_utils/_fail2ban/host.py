@@ -6,9 +6,10 @@
 Each settings area owns one jail file, <config_dir>/jail.d/mailroom-<area>.local, which fail2ban
 reads after Debian's jail.conf and jail.d/*.conf, so it wins over them. A change is written into
 a copy of the whole config directory and checked with `fail2ban-client -c <copy> --test`, which
-reads every file (the guard role's filter included) as the server would. `systemctl reload
-fail2ban` runs `fail2ban-client reload`, which keeps current bans; the change is in effect once
-the server runs exactly the jails the files enable.
+reads every file (the guard role's filter included) as the server would; the copy's `-d` dump
+says what the jails really get, so an area can tell when another file overrides its jail.
+`systemctl reload fail2ban` runs `fail2ban-client reload`, which keeps current bans; the change is
+in effect once the server runs exactly the jails the files enable.
 
 The functions below the adapter talk to the running server for the areas' follow-ups (bans
 listed and lifted); they take a `host` (run_command, get_bin_path), never the module.
@@ -27,6 +28,7 @@ from ansible_collections.mailroom.server.plugins.module_utils import _login_prot
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation, atomic_file
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import FAIL2BAN
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import DaemonError
+from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import config as fail2ban_config
 
 CONFIG_DIR = '/etc/fail2ban'
 # The guard role's filter: the mark that the role set the host up.
@@ -94,7 +96,8 @@ class Fail2banHost(object):
         return files
 
     def read_into(self, state):
-        state.fail2ban = self.files()
+        """The areas' jail files; what fail2ban makes of them is read only from a staged copy."""
+        state.fail2ban = {'files': self.files(), 'jails': None}
 
     @staticmethod
     def merge(named_edits):
@@ -106,23 +109,26 @@ class Fail2banHost(object):
                        if text != atomic_file.read_text(self.settings_path(area)))
         if not changed and not files:
             return {}, {}
-        self.validate(changed, files)
+        jails = self.validate(changed, files)
         staged = self.files()
         staged.update(edit)
-        return changed, {'fail2ban': staged}
+        return changed, {'fail2ban': {'files': staged, 'jails': jails}}
 
     def validate(self, texts, files=()):
-        """`fail2ban-client --test` on a staged copy of the config directory with `texts` in place."""
+        """`fail2ban-client --test` on a staged copy of the config directory with `texts` in place;
+        return its jails as fail2ban sets them up (`-d`, parsed)."""
         staged_texts = dict(texts)
         staged_texts.update((managed.path, managed.text) for managed in files)
         stage, staged_dir = self.journal.stage_config(self.config_dir, 'fail2ban', staged_texts)
         try:
-            rc, out, err = self.module.run_command([self.client, '-c', staged_dir, '--test'])
-            if rc != 0:
-                raise Fail2banError('fail2ban rejected the configuration: %s'
-                                    % (err or out).strip().replace(staged_dir, self.config_dir)[-2000:])
+            for check in ('--test', '-d'):
+                rc, out, err = self.module.run_command([self.client, '-c', staged_dir, check])
+                if rc != 0:
+                    raise Fail2banError('fail2ban rejected the configuration: %s'
+                                        % (err or out).strip().replace(staged_dir, self.config_dir)[-2000:])
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+        return fail2ban_config.parse_dump(out)
 
     def running(self):
         return activation.is_active(self.module, UNIT)

@@ -17,9 +17,12 @@ import sys
 import pytest
 
 from ansible_collections.mailroom.server.plugins.module_utils import _login_protection as model
+from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import config as fail2ban_config
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
 FILTER = os.path.join(ROOT, 'roles', 'guard', 'files', 'mailroom-login.conf')
+SETTINGS = dict(model.DEFAULTS, trusted_networks=['192.0.2.0/24', '2001:db8::/32'])
+UNKNOWN = dict((name, None) for name in model.OPTIONS)
 
 
 def _fail2ban_root():
@@ -47,7 +50,7 @@ def config_dir(tmp_path_factory):
     with open(os.path.join(target, 'jail.d', '00-mailroom-base.local'), 'w') as handle:
         handle.write('[sshd]\nbackend = systemd\n')
     with open(os.path.join(target, 'jail.d', 'mailroom-login_protection.local'), 'w') as handle:
-        handle.write(model.render(dict(model.DEFAULTS, trusted_networks=['192.0.2.0/24', '2001:db8::/32'])))
+        handle.write(model.render(SETTINGS))
     return target
 
 
@@ -162,6 +165,27 @@ def test_fail2ban_accepts_the_role_and_module_files_and_bans_on_every_port(confi
     assert "['add', 'mailroom-login', 'systemd']" in dumped
     assert "['port', '25,465,587,110,143,993,995,80,443']" in dumped
     assert "['set', 'mailroom-login', 'maxretry', 5]" in dumped
+
+
+def test_the_module_reads_fail2bans_own_dump_back_as_its_settings(config_dir, tmp_path):
+    jails = fail2ban_config.parse_dump(client(config_dir, '-d').stdout)
+    assert model.effective(model.parse(model.render(SETTINGS)), jails.get(model.JAIL)) == SETTINGS
+    # jail.local is read before jail.d/*.local: it cannot override the module's file.
+    overridden = str(tmp_path / 'overridden')
+    shutil.copytree(config_dir, overridden)
+    with open(os.path.join(overridden, 'jail.local'), 'w') as handle:
+        handle.write('[mailroom-login]\nmaxretry = 9\n')
+    jails = fail2ban_config.parse_dump(client(overridden, '-d').stdout)
+    assert model.effective(SETTINGS, jails.get(model.JAIL)) == SETTINGS
+    # A jail.d file sorting after it can: what fail2ban makes of it is what reads back.
+    later = os.path.join(overridden, 'jail.d', 'zz-admin.local')
+    for text, expected in (('[mailroom-login]\nmaxretry = 9\n', dict(SETTINGS, max_failures=9)),
+                           ('[mailroom-login]\nbantime = 1h\n', dict(UNKNOWN, enabled=True)),
+                           ('[mailroom-login]\nenabled = false\n', dict(SETTINGS, enabled=False))):
+        with open(later, 'w') as handle:
+            handle.write(text)
+        jails = fail2ban_config.parse_dump(client(overridden, '-d').stdout)
+        assert model.effective(SETTINGS, jails.get(model.JAIL)) == expected
 
 
 def test_fail2ban_test_refuses_a_broken_jail(config_dir, tmp_path):

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import configparser
+import glob
 import os
 
 import pytest
@@ -18,6 +20,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import act
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import FAIL2BAN, State
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
+from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import config as model_config
 from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import host as fail2ban
 from ansible_collections.mailroom.server.plugins.modules import login_protection as login_protection_module
 from ansible_collections.mailroom.server.tests.unit.plugins.module_utils.fake_module import Exit, FakeModule, run_main
@@ -144,7 +147,7 @@ def test_a_file_that_is_not_exactly_ours_reads_as_unknown(text):
 
 
 def test_read_and_plan():
-    state = State(fail2ban={'login_protection': FILE, 'other': 'x'})
+    state = State(fail2ban={'files': {'login_protection': FILE, 'other': 'x'}, 'jails': None})
     assert login_protection.read(state) == TRUSTED
     assert login_protection.read(State()) == UNKNOWN
     plan = login_protection.plan(TRUSTED, state)
@@ -219,6 +222,24 @@ def test_jail_sections():
 
 # --- a fail2ban host below tmp_path ---------------------------------------------------------------------
 
+def fake_dump(config_dir):
+    """`fail2ban-client -d` of a config dir as fail2ban 1.0 prints it, for the jail.d/*.local files."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(sorted(glob.glob(os.path.join(config_dir, 'jail.d', '*.local'))))
+    lines = []
+    for jail in parser.sections():
+        section = parser[jail]
+        if section.get('enabled') != 'true':
+            continue
+        lines.append(repr(['add', jail, section.get('backend', 'auto')]))
+        lines.append(repr(['set', jail, 'maxretry', int(section['maxretry'])]))
+        lines.extend(repr(['set', jail, key, section[key]]) for key in ('findtime', 'bantime'))
+        lines.append(repr(['set', jail, 'addignoreip'] + section['ignoreip'].split()))
+        lines.append(repr(['multi-set', jail, 'action', section['banaction'],
+                           [['actionban', 'nft add element'], ['port', section['port']], ['protocol', 'tcp']]]))
+    return '\n'.join(lines) + '\n'
+
+
 class Fail2banModule(FakeModule):
     """fail2ban-client and systemctl as they answer on a host whose config is below `config_dir`."""
 
@@ -245,6 +266,8 @@ class Fail2banModule(FakeModule):
         if program == 'fail2ban-client':
             if rest[-1:] == ['--test']:
                 return (255, '', self.test_error) if self.test_error else (0, 'OK: configuration test is successful', '')
+            if rest[-1:] == ['-d']:
+                return 0, fake_dump(rest[1]), 'WARNING a log line'
             if rest == ['status']:
                 return 0, 'Status\n`- Jail list:\t%s\n' % ', '.join(self.running_jails), ''
             if rest[0] == 'status':
@@ -402,6 +425,44 @@ def test_an_error_of_another_jail_in_the_journal_is_no_reason_to_undo(f2b):
     assert not done.failed and done.result['changed'] is True
 
 
+@pytest.mark.parametrize('override, shown', [
+    ('[mailroom-login]\nmaxretry = 99\n', "'max_failures': 99"),
+    ('[mailroom-login]\nenabled = false\n', "'enabled': False"),
+    ('[mailroom-login]\nport = 443\n', "'max_failures': None"),
+    ('[mailroom-login]\nignoreip = 0.0.0.0/0\n', "'trusted_networks': None"),
+])
+def test_a_jail_another_file_overrides_is_refused_before_anything_changes(f2b, override, shown):
+    config_dir, jail = f2b
+    jail.write_text(FILE)
+    (config_dir / 'jail.d' / 'zz-admin.local').write_text(override)
+    module = Fail2banModule(str(config_dir))
+    done = run(module, ban_time=7200)
+    assert done.failed and done.result['changed'] is False
+    assert 'another configuration file overrides these settings' in done.result['msg'] and shown in done.result['msg']
+    assert jail.read_text() == FILE and not [command for command in module.commands if 'reload' in command]
+
+
+def test_effective_settings_from_the_dump():
+    jail = model_config.parse_dump(repr(['add', model.JAIL, 'systemd']) + '\n' + '\n'.join(repr(line) for line in [
+        ['set', model.JAIL, 'maxretry', 3], ['set', model.JAIL, 'findtime', '900'], ['set', model.JAIL, 'bantime', '60'],
+        ['set', model.JAIL, 'addignoreip', '127.0.0.0/8', '::1', '192.0.2.0/24'],
+        ['multi-set', model.JAIL, 'action', 'nftables-multiport', [['port', '25,465,587,110,143,993,995,80,443']]],
+    ]))[model.JAIL]
+    wanted = dict(enabled=True, max_failures=3, find_time=900, ban_time=60, trusted_networks=['192.0.2.0/24'])
+    assert model.effective(DEFAULTS, jail) == wanted
+    assert model.effective(DEFAULTS, None) == dict(DEFAULTS, enabled=False)
+    unknown = dict(UNKNOWN, enabled=True)
+    for change in (dict(backend='auto'), dict(ports=['ssh']), dict(ports=[]), dict(findtime='15m'),
+                   dict(ignoreip=['192.0.2.0/24']), dict(maxretry='0'), dict(ignoreip=['127.0.0.0/8', '::1', 'x'])):
+        assert model.effective(DEFAULTS, dict(jail, **change)) == unknown
+
+
+def test_parse_dump_passes_over_what_is_not_a_command():
+    text = "WARNING 'allowipv6' not defined\n[broken\n['set', 'unknown-jail', 'maxretry', 1]\n[1, 2, 3]\n" \
+           "['add', 'j', 'systemd']\n['set', 'j', 'maxretry']\n__import__('os')\n['set', 'j', 'bantime', 60]\n"
+    assert model_config.parse_dump(text) == {'j': {'backend': 'systemd', 'bantime': '60', 'ignoreip': [], 'ports': []}}
+
+
 def test_a_disabled_jail_has_no_bans_and_is_no_warning(f2b):
     config_dir, jail = f2b
     jail.write_text(model.render(dict(TRUSTED, enabled=False)))
@@ -431,8 +492,9 @@ def test_the_adapter_stages_only_what_differs(f2b):
     assert host.stage({'login_protection': FILE}) == ({}, {})
     texts, view = host.stage({'login_protection': model.render(DEFAULTS)})
     assert texts == {str(jail): model.render(DEFAULTS)}
-    assert view == {'fail2ban': {'login_protection': model.render(DEFAULTS)}}
-    assert jail.read_text() == FILE and len(module.commands) == 1
+    assert view['fail2ban']['files'] == {'login_protection': model.render(DEFAULTS)}
+    assert model.effective(DEFAULTS, view['fail2ban']['jails'][model.JAIL]) == DEFAULTS
+    assert jail.read_text() == FILE and [command[-1] for command in module.commands] == ['--test', '-d']
 
 
 def test_installed_needs_the_roles_filter_and_fail2ban(tmp_path, monkeypatch):
