@@ -21,6 +21,28 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# A Debian package's files, unpacked into the cache (never installed: no service starts, nothing
+# in /etc or /usr changes); prints the directory. For tests that run a daemon's own code, such as
+# fail2ban's filter engine on the guard role's filter.
+unpack_debian_package() {
+    local pkg=$1 version dir deb
+    version=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
+    if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+        apt-get update -qq
+        version=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
+    fi
+    [ -n "$version" ] && [ "$version" != "(none)" ] || die "Debian has no package $pkg"
+    dir="$MAILROOM_CACHE/unpacked/$pkg-$version"
+    if [ ! -f "$dir/.complete" ]; then
+        rm -rf "$dir" && mkdir -p "$dir/root"
+        # apt's sandbox user cannot write into a root-only cache; the download is checked all the same.
+        (cd "$dir" && apt-get download -q "$pkg=$version" >/dev/null 2>&1) || die "cannot download $pkg $version"
+        deb=$(ls "$dir"/*.deb)
+        dpkg-deb -x "$deb" "$dir/root" && rm -f "$deb" && touch "$dir/.complete"
+    fi
+    printf '%s\n' "$dir/root"
+}
+
 # The toolchain venv lives in the cache, keyed by the requirements file, so fresh clones reuse it.
 # It counts only once marked complete after pip succeeded, so an interrupted build is redone; a
 # lock keeps two runs (demo and tests, say) from building it at once.

@@ -20,6 +20,8 @@ description:
     nothing.
   - With the webmail installed (role C(mailroom.server.webmail)) also C(client), the Client tab in the
     option shape of M(mailroom.server.client), as M(mailroom.server.client_info) returns it.
+  - With the login protection installed (role C(mailroom.server.guard)) also C(security), whose
+    C(login_protection) is in the option shape of M(mailroom.server.login_protection).
   - The directory's bind password is masked; fed back, the masked value keeps the password.
   - A setting that matches none of its choices (for example a TLS configuration edited by hand)
     is returned as V(null).
@@ -88,6 +90,15 @@ client:
   type: dict
   sample: {sender_name: {allow_change: true}, mail_encryption: {openpgp: false, smime: false},
            mailbox_sharing: {enabled: true}, custom_logo: {state: absent}}
+security:
+  description: The brute-force lockout, in the option shape of M(mailroom.server.login_protection) (bans are not settings).
+  returned: when the C(mailroom.server.guard) role is applied
+  type: dict
+  contains:
+    login_protection:
+      description: Options of M(mailroom.server.login_protection).
+      type: dict
+      sample: {enabled: true, max_failures: 5, find_time: 600, ban_time: 3600, trusted_networks: []}
 interrupted_change:
   description: A settings change that was started and did not finish (its process was killed).
   returned: when there is one
@@ -100,6 +111,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
+from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import host as fail2ban_host
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as webmail_host
 
 
@@ -108,13 +120,15 @@ def main():
     if not HAS_NETADDR:
         module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
     try:
-        protocol, client, interrupted = runner.read_areas(module, registry.ALL, registry.PROTOCOL_PAGE,
-                                                          registry.CLIENT_PAGE)
+        protocol, client, security, interrupted = runner.read_areas(
+            module, registry.ALL, registry.PROTOCOL_PAGE, registry.CLIENT_PAGE, registry.SECURITY_PAGE)
     except runner.EXPECTED as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=False, protocol=protocol)
     if webmail_host.installed(module):
         result['client'] = client
+    if fail2ban_host.installed(module):
+        result['security'] = security
     if interrupted:
         result['interrupted_change'] = interrupted
     module.exit_json(**result)

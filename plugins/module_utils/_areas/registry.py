@@ -14,6 +14,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     external_pop3,
     full_text_search,
     imap_pop3,
+    login_protection,
     mail_encryption,
     mailbox_sharing,
     network_interface,
@@ -37,8 +38,12 @@ SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS, EXTERN
 # mail fetched from external POP3 servers (their own role's fetcher and timers).
 CLIENT = (SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS, EXTERNAL_POP3)
 
+# The Security tab: brute-force lockout (its own role's fail2ban jail).
+LOGIN_PROTECTION, = register(login_protection)
+SECURITY = (LOGIN_PROTECTION,)
+
 # Every area, for checks across areas (ports) and for settings_info.
-ALL = PROTOCOL + CLIENT
+ALL = PROTOCOL + CLIENT + SECURITY
 
 # The Protocol tab as the protocol module and settings_info shape it: (section, areas).
 PROTOCOL_PAGE = (
@@ -57,4 +62,9 @@ CLIENT_PAGE = (
     ('custom_logo', (CUSTOM_LOGO,)),
     ('shared_links', (SHARED_LINKS,)),
     ('external_pop3', (EXTERNAL_POP3,)),
+)
+
+# The Security tab as settings_info shapes it.
+SECURITY_PAGE = (
+    ('login_protection', (LOGIN_PROTECTION,)),
 )

@@ -118,14 +118,10 @@ class DovecotHost(object):
             raise DovecotError('%s is missing: apply the mailroom.server.imap role first'
                                % os.path.join(self.config_dir, SETTINGS_DIR))
         live_warnings = self._live_config()[1]
-        stage, staged_dir = self.journal.copy_config(self.config_dir, 'dovecot')
+        staged_texts = dict(texts)
+        staged_texts.update((managed.path, managed.text) for managed in files)
+        stage, staged_dir = self.journal.stage_config(self.config_dir, 'dovecot', staged_texts)
         try:
-            staged_texts = dict(texts)
-            staged_texts.update((managed.path, managed.text) for managed in files)
-            for path, text in staged_texts.items():
-                relative = os.path.relpath(path, self.config_dir)
-                if not relative.startswith('..'):
-                    atomic_file.write_staged(os.path.join(staged_dir, relative), text)
             config, warnings = self._doveconf(os.path.join(staged_dir, 'dovecot.conf'))
             self._check_files(self._doveconf(os.path.join(staged_dir, 'dovecot.conf'), secrets=True)[0])
         finally:

@@ -48,8 +48,10 @@ __metaclass__ = type
 POSTFIX = 'postfix'
 DOVECOT = 'dovecot'
 WEBMAIL = 'webmail'
-# Order of commit and activation: the webmail (a client of both) takes its settings last.
-DAEMON_NAMES = (POSTFIX, DOVECOT, WEBMAIL)
+FAIL2BAN = 'fail2ban'
+# Order of commit and activation: the webmail (a client of both) takes its settings after them;
+# fail2ban, which only reads their logs, last.
+DAEMON_NAMES = (POSTFIX, DOVECOT, WEBMAIL, FAIL2BAN)
 
 REQUIRED = ('NAME', 'DAEMONS', 'OPTIONS', 'ARGUMENT_SPEC', 'read', 'desired', 'plan')
 
@@ -61,17 +63,19 @@ class ContractError(TypeError):
 class State(object):
     """Everything an area reads, as plain data."""
 
-    def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None, webmail=None):
+    def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None, webmail=None,
+                 fail2ban=None):
         self.postfix = postfix        # effective main.cf parameters (postconf), name -> value
         self.services = services      # master.cf entries, "name/type" -> service dict
         self.dovecot = dovecot        # parsed `doveconf -n`
         self.dialect = dialect        # "2.3" or "2.4"
         self.facts = facts or {}      # facts about the host (addresses, listening ports, ...)
         self.webmail = webmail        # Roundcube's effective $config, key -> value
+        self.fail2ban = fail2ban      # the areas' fail2ban jail files, area -> text
 
     def copy(self, **changes):
         values = dict(postfix=self.postfix, services=self.services, dovecot=self.dovecot,
-                      dialect=self.dialect, facts=self.facts, webmail=self.webmail)
+                      dialect=self.dialect, facts=self.facts, webmail=self.webmail, fail2ban=self.fail2ban)
         values.update(changes)
         return State(**values)
 

@@ -63,6 +63,20 @@ class Journal(object):
             raise FileError('cannot stage a copy of %s: %s' % (config_dir, exc))
         return stage, copy
 
+    def stage_config(self, config_dir, what, texts):
+        """(staging directory, copy of `config_dir` with {live path: text} written into it); paths
+        outside `config_dir` are not the copy's and are left out."""
+        stage, copy = self.copy_config(config_dir, what)
+        try:
+            for path, text in texts.items():
+                relative = os.path.relpath(path, config_dir)
+                if not relative.startswith('..'):
+                    atomic_file.write_staged(os.path.join(copy, relative), text)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        return stage, copy
+
     def sweep(self):
         """Remove staging copies whose process is gone; return their names."""
         removed = []

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
-from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, POSTFIX, WEBMAIL, State
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, FAIL2BAN, POSTFIX, WEBMAIL, State
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import (
     EXPECTED,
     DaemonError,
@@ -24,6 +24,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.errors imp
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
 from ansible_collections.mailroom.server.plugins.module_utils._engine.transaction import Transaction
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot.host import DovecotHost
+from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import host as _fail2ban_host
 from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as _webmail_host
@@ -38,6 +39,7 @@ ADAPTERS = {
     POSTFIX: (PostfixHost, _has_binary('postfix')),
     DOVECOT: (DovecotHost, _has_binary('dovecot')),
     WEBMAIL: (_webmail_host.WebmailHost, _webmail_host.installed),
+    FAIL2BAN: (_fail2ban_host.Fail2banHost, _fail2ban_host.installed),
 }
 # How long a change may take to show on the wire (listeners bound or released, TLS floor).
 LISTENER_TIMEOUT = 15

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One settings change over any number of daemons: stage and validate all, then commit all or none.
 
-A daemon adapter (``_postfix.host.PostfixHost``, ``_dovecot.host.DovecotHost``, later the
-webmail's) offers:
+A daemon adapter (``_postfix.host.PostfixHost``, ``_dovecot.host.DovecotHost``,
+``_webmail.host.WebmailHost``, ``_fail2ban.host.Fail2banHost``) offers:
 
 * ``name`` - its key in ``DAEMON_NAMES`` and in plans;
 * ``read_into(state)`` - put its effective configuration into a State;

@@ -251,6 +251,19 @@ def test_journal_sweeps_staging_copies_of_dead_processes_only(tmp_path):
     assert os.path.isdir(mine) and not os.path.exists(dead)
 
 
+def test_journal_stages_a_config_copy_with_new_texts_inside_it_only(tmp_path):
+    live = tmp_path / 'etc'
+    (live / 'conf.d').mkdir(parents=True)
+    (live / 'conf.d' / 'a.conf').write_text('old\n')
+    journal = Journal(str(tmp_path / 'state'))
+    stage, copy = journal.stage_config(str(live), 'daemon', {
+        str(live / 'conf.d' / 'a.conf'): 'new\n', str(live / 'b.conf'): 'b\n', str(tmp_path / 'outside'): 'x'})
+    assert open(os.path.join(copy, 'conf.d', 'a.conf')).read() == 'new\n'
+    assert open(os.path.join(copy, 'b.conf')).read() == 'b\n'
+    assert (live / 'conf.d' / 'a.conf').read_text() == 'old\n' and not (tmp_path / 'outside').exists()
+    assert not os.path.exists(os.path.join(stage, 'outside'))
+
+
 def test_journal_reports_a_change_whose_process_is_gone(tmp_path):
     killed = Journal(str(tmp_path), pid=999999999)
     killed.begin(['/etc/postfix/main.cf'], {'postfix': 'reload'})

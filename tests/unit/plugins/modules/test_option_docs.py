@@ -28,6 +28,7 @@ AREA_MODULES = {
     'custom_logo': (registry.CUSTOM_LOGO,),
     'shared_links': (registry.SHARED_LINKS,),
     'external_pop3': (registry.EXTERNAL_POP3,),
+    'login_protection': (registry.LOGIN_PROTECTION,),
 }
 # Set by the action plugins from src, never by users: not in the settings role's variable.
 INTERNAL = ('content', 'controller_check')
