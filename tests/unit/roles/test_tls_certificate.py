@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import inspect
 import io
 import json
 import os
@@ -15,7 +16,7 @@ import os
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.mailroom.server.tests.unit.roles import role_program
@@ -35,9 +36,9 @@ def name(common_name):
 
 
 def certificate(subject, key, issuer=None, issuer_key=None, names=(), not_before=NOW - DAY,
-                not_after=NOW + 90 * DAY, ca=False):
+                not_after=NOW + 90 * DAY, ca=False, **signing):
     """A certificate for `subject` with `key`'s public key, signed by `issuer_key` (itself when
-    no issuer is given)."""
+    no issuer is given); `signing` goes to sign() (rsa_padding)."""
     builder = (x509.CertificateBuilder()
                .subject_name(name(subject))
                .issuer_name(issuer.subject if issuer is not None else name(subject))
@@ -49,7 +50,7 @@ def certificate(subject, key, issuer=None, issuer_key=None, names=(), not_before
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
                                         critical=False)
-    return builder.sign(issuer_key if issuer_key is not None else key, hashes.SHA256())
+    return builder.sign(issuer_key if issuer_key is not None else key, hashes.SHA256(), **signing)
 
 
 def pem(*items):
@@ -142,6 +143,13 @@ def test_an_intermediate_of_the_same_name_but_another_key_is_refused(pki):
     assert len(found) == 1 and 'not issued by the certificate after it' in found[0]
 
 
+def test_an_issuer_with_the_right_key_but_another_name_is_refused(pki):
+    # Clients find the issuer by name: a signature alone does not make the chain.
+    renamed = certificate('Test Intermediate 2', pki.intermediate_key, pki.root, pki.root_key, ca=True)
+    found = program.problems([pki.leaf, renamed], pki.leaf_key, NOW)
+    assert len(found) == 1 and 'not issued by the certificate after it' in found[0]
+
+
 def test_a_self_signed_certificate_chains_to_itself():
     key = ec_key()
     assert program.problems([certificate('mail.example.test', key)], key, NOW) == []
@@ -160,6 +168,27 @@ def test_an_rsa_chain_passes():
     leaf = certificate('mail.example.test', leaf_key, root, root_key)
     assert program.problems([leaf, root], leaf_key, NOW) == []
     assert program.problems([leaf], leaf_key, NOW, anchors=[root]) == []
+
+
+def test_an_rsa_certificate_signed_by_another_key_is_refused():
+    root_key, leaf_key = rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 2048)
+    root = certificate('RSA Root', root_key, ca=True)
+    forged = certificate('mail.example.test', leaf_key, root, rsa.generate_private_key(65537, 2048))
+    found = program.problems([forged, root], leaf_key, NOW)
+    assert len(found) == 1 and 'not issued by the certificate after it' in found[0]
+
+
+# cryptography signs with RSA-PSS from 41 on (Debian 12 has 38; it still verifies PSS by hand).
+@pytest.mark.skipif('rsa_padding' not in inspect.signature(x509.CertificateBuilder.sign).parameters,
+                    reason='this cryptography cannot sign with RSA-PSS')
+def test_an_rsa_pss_chain_passes_and_a_forged_one_does_not():
+    root_key, leaf_key = rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 2048)
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+    root = certificate('RSA Root', root_key, ca=True)
+    leaf = certificate('mail.example.test', leaf_key, root, root_key, rsa_padding=pss)
+    assert program.problems([leaf, root], leaf_key, NOW) == []
+    forged = certificate('mail.example.test', leaf_key, root, rsa.generate_private_key(65537, 2048), rsa_padding=pss)
+    assert 'not issued by the certificate after it' in program.problems([forged, root], leaf_key, NOW)[0]
 
 
 def test_the_chain_must_end_at_the_given_ca(pki):
