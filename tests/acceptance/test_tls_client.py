@@ -40,6 +40,17 @@ def serve(certificate, lowest, ciphers):
         context.minimum_version = lowest
     context.set_ciphers(ciphers + ':@SECLEVEL=0')
     context.load_cert_chain(*certificate)
+
+    def handshake(connection):
+        with context.wrap_socket(connection, server_side=True) as wrapped:
+            wrapped.recv(1)
+
+    return listen(handshake)
+
+
+def listen(handle):
+    """A loopback listener whose connections, one at a time, go to `handle` in a thread; a client
+    that breaks off only ends its own connection. Closing the listener ends the thread."""
     listener = socket.socket()
     listener.bind(('127.0.0.1', 0))
     listener.listen(4)
@@ -51,10 +62,11 @@ def serve(certificate, lowest, ciphers):
             except OSError:
                 return
             try:
-                with context.wrap_socket(connection, server_side=True) as wrapped:
-                    wrapped.recv(1)
-            except (ssl.SSLError, OSError):
+                handle(connection)
+            except (ssl.SSLError, OSError, IndexError):
                 pass
+            finally:
+                connection.close()
 
     threading.Thread(target=loop, daemon=True).start()
     return listener
@@ -128,9 +140,6 @@ def serve_starttls(certificate, dialect):
     greeting, replies, upgrade, upgraded = DIALECTS[dialect]
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
-    listener = socket.socket()
-    listener.bind(('127.0.0.1', 0))
-    listener.listen(4)
 
     def answer(channel, line):
         """The reply to one command line; IMAP's carry the command's tag."""
@@ -158,21 +167,7 @@ def serve_starttls(certificate, dialect):
             for line in wrapped.makefile('rb'):
                 answer(wrapped, line)
 
-    def loop():
-        while True:
-            try:
-                connection, _address = listener.accept()
-            except OSError:
-                return
-            try:
-                converse(connection)
-            except (ssl.SSLError, OSError, IndexError):
-                pass
-            finally:
-                connection.close()
-
-    threading.Thread(target=loop, daemon=True).start()
-    return listener
+    return listen(converse)
 
 
 def test_the_probe_reads_the_served_certificate_after_each_starttls_and_at_once(certificate):
