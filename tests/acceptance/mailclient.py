@@ -154,26 +154,36 @@ def tls_attempt(host, service, version):
         socket.create_connection((host.address, host.ports[service]), timeout=TIMEOUT).close()
     except OSError:
         return CLOSED, None
-    context = tls_client(version)
-    port = host.ports[service]
     try:
-        if service in ('smtps', 'imaps', 'pop3s'):
-            with socket.create_connection((host.address, port), timeout=TIMEOUT) as raw:
-                with context.wrap_socket(raw) as wrapped:
-                    return wrapped.version(), None
-        if service in ('smtp', 'submission'):
-            session = smtp(host, service)
-            session.starttls(context=context)
-        elif service == 'imap':
-            session = imaplib.IMAP4(host.address, port, timeout=TIMEOUT)
-            session.starttls(ssl_context=context)
-        else:
-            session = poplib.POP3(host.address, port, timeout=TIMEOUT)
-            session.stls(context=context)
-        version_seen = session.sock.version()
-        session.sock.close()
-        return version_seen, None
+        return tls_session(host, service, tls_client(version), lambda wrapped: wrapped.version()), None
     except ssl.SSLError as exc:
         return None, exc.reason or str(exc)
     except (OSError, smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto) as exc:
         return None, str(exc) or type(exc).__name__
+
+
+# Services that speak TLS from the first byte; the others are upgraded with STARTTLS (STLS).
+IMPLICIT_TLS = ('smtps', 'imaps', 'pop3s', 'https')
+
+
+def tls_session(host, service, context, inspect):
+    """What `inspect` finds on the TLS socket of `service` (its protocol's STARTTLS first where it
+    has one); the connection is closed afterwards."""
+    port = host.ports[service]
+    if service in IMPLICIT_TLS:
+        with socket.create_connection((host.address, port), timeout=TIMEOUT) as raw:
+            with context.wrap_socket(raw) as wrapped:
+                return inspect(wrapped)
+    if service in ('smtp', 'submission'):
+        session = smtp(host, service)
+        session.starttls(context=context)
+    elif service == 'imap':
+        session = imaplib.IMAP4(host.address, port, timeout=TIMEOUT)
+        session.starttls(ssl_context=context)
+    else:
+        session = poplib.POP3(host.address, port, timeout=TIMEOUT)
+        session.stls(context=context)
+    try:
+        return inspect(session.sock)
+    finally:
+        session.sock.close()

@@ -15,9 +15,13 @@ Run it from outside the mail host (another network namespace). Commands:
   deliver ADDRESS PORT DOMAIN USER PASS   send on PORT, find it over IMAPS on 993
   tlslogin ADDRESS imaps|pop3s USER PASS  a login over IMAPS (993) or POP3S (995): ok, or the refusal
   rcpt ADDRESS PORT RECIPIENT             the SMTP reply code and text to RCPT TO:<RECIPIENT>
+  certs ADDRESS [SERVICE=PORT...]         per service (default: the seven mail ports and https=443),
+                                          the served leaf certificate's SHA-256 fingerprint, serial
+                                          and issuer, or the error (ACME: every port serves the same)
 """
 from __future__ import absolute_import, division, print_function
 
+import hashlib
 import imaplib
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +33,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mailclient import (  # noqa: E402  pylint: disable=wrong-import-position
-    TIMEOUT, MailHost, imap_find, make_message, smtp, starttls, tls_attempt, tls_client,
+    TIMEOUT, MailHost, imap_find, make_message, smtp, starttls, tls_attempt, tls_client, tls_session,
 )
 
 STANDARD = {'smtp': 25, 'submission': 587, 'smtps': 465, 'imap': 143, 'imaps': 993,
@@ -192,9 +196,35 @@ def probe_deliver(address, port, domain, user, password):
     return {'delivered': imap_find(target, user, password, token) is not None}
 
 
+def describe_certificate(der):
+    """Fingerprint, serial (hex) and issuer of a DER certificate; the serial and issuer need the
+    cryptography package, which the controller's Ansible brings."""
+    found = {'sha256': hashlib.sha256(der).hexdigest(), 'serial': None, 'issuer': None}
+    try:
+        from cryptography import x509  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return found
+    certificate = x509.load_der_x509_certificate(der)
+    found.update(serial='%x' % certificate.serial_number, issuer=certificate.issuer.rfc4514_string())
+    return found
+
+
+def probe_certs(address, *pairs):
+    services = dict(pair.split('=') for pair in pairs) if pairs else dict(STANDARD, https=443)
+    target = host(address, {name: int(port) for name, port in services.items()})
+    result = {}
+    for name in services:
+        try:
+            der = tls_session(target, name, tls_client(), lambda wrapped: wrapped.getpeercert(binary_form=True))
+            result[name] = describe_certificate(der)
+        except Exception as exc:  # pylint: disable=broad-except
+            result[name] = {'error': str(exc) or type(exc).__name__}
+    return result
+
+
 COMMANDS = {'open': probe_open, 'tls': probe_tls, 'ehlo': probe_ehlo, 'login': probe_login,
             'hold': probe_hold, 'deliver': probe_deliver, 'tlslogin': probe_tlslogin,
-            'rcpt': probe_rcpt}
+            'rcpt': probe_rcpt, 'certs': probe_certs}
 
 
 def main(argv):

@@ -3,11 +3,13 @@
 """The TLS 1.1 probe must really offer TLS 1.1 with ciphers TLS 1.1 can use, or "refused"
 results would prove nothing; and the refusal's reason must tell a version floor from a cipher
 mismatch. Checked against throwaway servers on loopback, configured to allow what the mail host
-must refuse."""
+must refuse. The probe's `certs` must read the certificate each port serves, after each protocol's
+STARTTLS as well as on implicit-TLS ports (the ACME proof compares them across all eight)."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import socket
 import ssl
 import subprocess
@@ -17,6 +19,7 @@ import warnings
 import pytest
 
 from mailclient import REFUSED_VERSION, TLS11_CIPHERS, tls_client
+import probe
 
 
 @pytest.fixture(scope='module')
@@ -37,6 +40,17 @@ def serve(certificate, lowest, ciphers):
         context.minimum_version = lowest
     context.set_ciphers(ciphers + ':@SECLEVEL=0')
     context.load_cert_chain(*certificate)
+
+    def handshake(connection):
+        with context.wrap_socket(connection, server_side=True) as wrapped:
+            wrapped.recv(1)
+
+    return listen(handshake)
+
+
+def listen(handle):
+    """A loopback listener whose connections, one at a time, go to `handle` in a thread; a client
+    that breaks off only ends its own connection. Closing the listener ends the thread."""
     listener = socket.socket()
     listener.bind(('127.0.0.1', 0))
     listener.listen(4)
@@ -48,10 +62,11 @@ def serve(certificate, lowest, ciphers):
             except OSError:
                 return
             try:
-                with context.wrap_socket(connection, server_side=True) as wrapped:
-                    wrapped.recv(1)
-            except (ssl.SSLError, OSError):
+                handle(connection)
+            except (ssl.SSLError, OSError, IndexError):
                 pass
+            finally:
+                connection.close()
 
     threading.Thread(target=loop, daemon=True).start()
     return listener
@@ -108,3 +123,65 @@ def test_tls_1_1_client_connects_where_tls_1_1_is_allowed(legacy_server):
 def test_a_version_floor_is_told_from_a_cipher_mismatch(floor_server, no_floor_server):
     assert attempt(floor_server, '1.1') == (None, None, REFUSED_VERSION)
     assert attempt(no_floor_server, '1.1') == (None, None, 'SSLV3_ALERT_HANDSHAKE_FAILURE')
+
+
+# Just enough of each protocol's STARTTLS for the probe's `certs`: (greeting, {command: reply}),
+# the command that upgrades, and its reply. The certificate is then served in the TLS session.
+DIALECTS = {
+    'smtp': ('220 mail.test ESMTP\r\n', {'EHLO': '250-mail.test\r\n250 STARTTLS\r\n'}, 'STARTTLS', '220 go\r\n'),
+    'imap': ('* OK ready\r\n', {'CAPABILITY': '* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK done\r\n'},
+             'STARTTLS', '{tag} OK begin\r\n'),
+    'pop3': ('+OK ready\r\n', {'CAPA': '+OK\r\nSTLS\r\n.\r\n'}, 'STLS', '+OK begin\r\n'),
+}
+
+
+def serve_starttls(certificate, dialect):
+    """A loopback server that upgrades one connection at a time with `dialect`'s STARTTLS."""
+    greeting, replies, upgrade, upgraded = DIALECTS[dialect]
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+
+    def answer(channel, line):
+        """The reply to one command line; IMAP's carry the command's tag."""
+        words = line.decode().split()
+        tag, command = (words[0], words[1].upper()) if dialect == 'imap' else ('', words[0].upper())
+        reply = upgraded if command == upgrade else replies.get(command, '500 what\r\n')
+        channel.sendall(reply.format(tag=tag).encode())
+        return command == upgrade
+
+    def converse(connection):
+        connection.sendall(greeting.encode())
+        # Byte by byte until the upgrade, so that no TLS bytes are read as a command line.
+        line = b''
+        while True:
+            byte = connection.recv(1)
+            if not byte:
+                return
+            line += byte
+            if line.endswith(b'\n'):
+                if answer(connection, line):
+                    break
+                line = b''
+        # After the upgrade the client may ask again (IMAP asks for its capabilities).
+        with context.wrap_socket(connection, server_side=True) as wrapped:
+            for line in wrapped.makefile('rb'):
+                answer(wrapped, line)
+
+    return listen(converse)
+
+
+def test_the_probe_reads_the_served_certificate_after_each_starttls_and_at_once(certificate):
+    with open(certificate[0]) as handle:
+        der = ssl.PEM_cert_to_DER_cert(handle.read())
+    listeners = {service: serve_starttls(certificate, dialect)
+                 for service, dialect in (('smtp', 'smtp'), ('submission', 'smtp'), ('imap', 'imap'), ('pop3', 'pop3'))}
+    listeners['https'] = serve(certificate, ssl.TLSVersion.TLSv1_2, 'ECDHE-RSA-AES128-GCM-SHA256')
+    try:
+        found = probe.probe_certs('127.0.0.1', *('%s=%d' % (service, listener.getsockname()[1])
+                                                 for service, listener in listeners.items()))
+    finally:
+        for listener in listeners.values():
+            listener.close()
+    assert {service: answer.get('sha256') for service, answer in found.items()} == \
+        dict.fromkeys(listeners, hashlib.sha256(der).hexdigest()), found
+    assert found['imap']['issuer'] == 'CN=legacy.test'
