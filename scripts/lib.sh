@@ -31,7 +31,7 @@ unpack_debian_package() {
         apt-get update -qq
         version=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
     fi
-    [ -n "$version" ] && [ "$version" != "(none)" ] || die "Debian has no package $pkg"
+    if [ -z "$version" ] || [ "$version" = "(none)" ]; then die "Debian has no package $pkg"; fi
     dir="$MAILROOM_CACHE/unpacked/$pkg-$version"
     if [ ! -f "$dir/.complete" ]; then
         rm -rf "$dir" && mkdir -p "$dir/root"
