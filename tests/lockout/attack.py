@@ -72,8 +72,12 @@ def smtp_attempt(host, user, port):
     else:
         client = smtplib.SMTP(host, port, timeout=TIMEOUT)
         client.starttls(context=unverified())
+    # One AUTH command per attempt: smtplib's login() would try the next mechanism after a
+    # refusal, and Postfix logs (and the jail counts) each refused AUTH.
+    client.ehlo()
+    client.user, client.password = user, wrong_password()
     try:
-        client.login(user, wrong_password())
+        client.auth('PLAIN', client.auth_plain)
     except smtplib.SMTPAuthenticationError as exc:
         return '%s %s' % (exc.smtp_code, exc.smtp_error.decode('utf-8', 'replace'))
     finally:
