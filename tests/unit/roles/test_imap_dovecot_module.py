@@ -111,6 +111,18 @@ def test_the_owner_is_dovecots_uid_and_home(doveadm):
     assert doveadm.read_text().splitlines() == ['user -- alice', 'user -- bob', 'user -- -x']
 
 
+def test_a_lookup_no_longer_wanted_runs_to_its_end(doveadm, tmp_path):
+    """Dovecot 2.4.1's auth process crashes when a doveadm user goes away in mid-lookup: ending a
+    lookup lets it finish instead of killing it."""
+    slow = tmp_path / 'doveadm'
+    slow.write_text('#!/bin/sh\nsleep 0.3\necho finished >> %s\n' % doveadm)
+    started = dovecot.start_owner_lookup('alice')
+    dovecot.end_lookup(started)
+    assert started.returncode == 0
+    assert doveadm.read_text().splitlines() == ['finished']
+    dovecot.end_lookup(None)
+
+
 def test_a_started_lookup_is_waited_for_not_repeated(doveadm):
     started = dovecot.start_owner_lookup('alice')
     assert dovecot.account_owner('alice', started) == {'uid': '1000', 'home': '/home/alice'}
