@@ -27,6 +27,8 @@ import urllib.request
 import uuid
 
 TIMEOUT = 30
+# Tries of one guess the server answered with a temporary failure.
+TRIES = 3
 PROBE_TIMEOUT = 3
 
 
@@ -126,10 +128,18 @@ def attack(host, services, user, count):
     refused, errors = [], []
     for service in services:
         for _number in range(count):
-            try:
-                refused.append(ATTEMPTS[service](host, user))
-            except (OSError, smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto) as exc:
-                errors.append('%s %s: %s' % (service, type(exc).__name__, exc))
+            for _try in range(TRIES):
+                try:
+                    reply = ATTEMPTS[service](host, user)
+                except (OSError, smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto) as exc:
+                    errors.append('%s %s: %s' % (service, type(exc).__name__, exc))
+                    break
+                # A temporary failure (Postfix's 454 when its link to Dovecot's auth dropped) is no
+                # guess the server judged: the jail rightly does not count it; guess again.
+                if not reply.startswith('454'):
+                    refused.append(reply)
+                    break
+                errors.append('%s: %s (tried again)' % (service, reply))
     return {'refused': refused, 'errors': errors}
 
 
