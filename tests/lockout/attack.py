@@ -9,6 +9,9 @@ that plays the attacker (Python's standard library only: it runs on bare Debian)
         refused login is a reply saying so, never an accepted one.
     attack.py HOST probe PORT [PORT ...]
         Prints JSON {port: "open" | "refused" | "timeout" | error}: whether a TCP connection opens.
+    attack.py HOST login USER PASSWORD
+        One IMAP login with the right password; prints JSON {"ok": true}. Dovecot then drops the
+        address's auth penalty (each failure delays its next login up to 15 s).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -158,10 +161,18 @@ def probe(host, ports):
     return found
 
 
+def login(host, user, password):
+    with imaplib.IMAP4_SSL(host, 993, ssl_context=unverified(), timeout=TIMEOUT) as client:
+        client.login(user, password)
+    return {'ok': True}
+
+
 def main(argv):
     host, command = argv[0], argv[1]
     if command == 'probe':
         result = probe(host, [int(port) for port in argv[2:]])
+    elif command == 'login':
+        result = login(host, argv[2], argv[3])
     else:
         result = attack(host, command.split(','), argv[2], int(argv[3]))
     print(json.dumps(result, sort_keys=True))
