@@ -412,6 +412,8 @@ def test_rotation_publishes_moves_signing_and_removes_the_old_key(host):
     old_key = (key_dir / 'example.com' / 'old.key').read_bytes()
     done = run(module, [{'domain': 'example.com', 'selector': 'new', 'signing': False}])
     assert [record['signing'] for record in done.result['records']] == [False, True]
+    # The new key is published before it signs.
+    assert [each['selector'] for each in done.result['dns_records_dkim']] == ['new', 'old']
     assert key_files(key_dir) == ['example.com/new.key', 'example.com/old.key']
     assert model.parse(signing_file(config_dir).read_text(), str(key_dir)) == [('example.com', 'old')]
     run(module, [{'domain': 'example.com', 'selector': 'new', 'signing': True},
