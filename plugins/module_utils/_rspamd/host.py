@@ -88,6 +88,7 @@ class RspamdHost(object):
         self.journal = journal
         self.config_dir = config_dir
         self.key_dir = key_dir
+        self.signing_before = []      # what the live configuration signed with when a change was staged
 
     def path(self, relative):
         return os.path.join(self.config_dir, relative)
@@ -115,6 +116,7 @@ class RspamdHost(object):
         if not changed and not files:
             return {}, {}
         self.validate(changed)
+        self.signing_before = _dkim.parse(atomic_file.read_text(self.path(_dkim.CONFIG_FILE)), self.key_dir) or []
         staged_files = dict((relative, atomic_file.read_text(self.path(relative))) for relative in (_dkim.CONFIG_FILE,))
         staged_files.update(edit)
         keys = read_keys(self.key_dir)
@@ -143,25 +145,33 @@ class RspamdHost(object):
 
     def activate(self, action):
         activation.activate(self.module, UNIT, action, self.running, ERROR_MARKERS)
-        wanted = _dkim.parse(atomic_file.read_text(self.path(_dkim.CONFIG_FILE)), self.key_dir) or []
-        if not activation.wait_for(lambda: not self.unsigned(wanted), PROBE_TIMEOUT):
-            raise RspamdError('rspamd did not take the new configuration on %s: no signature with %s'
-                              % (action, ', '.join('%s of %s' % (selector, domain)
-                                                   for domain, selector in self.unsigned(wanted))))
+        signing = _dkim.parse(atomic_file.read_text(self.path(_dkim.CONFIG_FILE)), self.key_dir) or []
+        # The domains signed before too: a selector that stops signing must be seen to stop.
+        domains = sorted(set(domain for domain, _selector in signing + self.signing_before))
+        if not activation.wait_for(lambda: not self.differences(signing, domains), PROBE_TIMEOUT):
+            raise RspamdError('rspamd did not take the new configuration on %s: %s'
+                              % (action, '; '.join(self.differences(signing, domains))))
 
-    def unsigned(self, signing):
-        """The (domain, selector) pairs of `signing` whose signature a probe message lacks."""
+    def differences(self, signing, domains):
+        """How the signatures of a probe message of each of `domains` differ from `signing`."""
         rspamc = self.module.get_bin_path('rspamc', required=True)
-        missing = []
-        for domain in sorted(set(domain for domain, _selector in signing)):
+        found = []
+        for domain in domains:
             sender = 'postmaster@' + domain
             rc, out, _err = self.module.run_command(
                 [rspamc, '-h', SCANNER, '-j', '--ip', '127.0.0.1', '--user', sender, '--from', sender,
                  '--rcpt', sender], data=PROBE_MESSAGE % {'domain': domain}, binary_data=True)
-            signed = signed_selectors(out) if rc == 0 else set()
-            missing.extend((domain, selector) for each, selector in signing
-                           if each == domain and '%s:s=%s' % (domain, selector) not in signed)
-        return missing
+            shown = sorted(signed_selectors(out)) if rc == 0 else []
+            wanted = sorted('%s:s=%s' % (each, selector) for each, selector in signing if each == domain)
+            if shown != wanted:
+                found.append('mail of %s is signed with %s instead of %s' % (
+                    domain, _selectors(shown), _selectors(wanted)))
+        return found
+
+
+def _selectors(options):
+    """"s=a, s=b" of DKIM_SIGNED options ("domain:s=a"), or "no selector"."""
+    return ', '.join(option.split(':', 1)[-1] for option in options) or 'no selector'
 
 
 def remove_keys(pairs, key_dir):

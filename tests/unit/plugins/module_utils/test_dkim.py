@@ -469,9 +469,19 @@ def test_a_reload_rspamd_does_not_take_rolls_back_and_removes_the_new_key(host):
     module = RspamdModule(str(config_dir), str(key_dir), stuck=True)
     done = run(module, [{'domain': 'example.org', 'selector': 's1'}])
     assert done.failed and done.result['changed'] is False
-    assert 'no signature with s1 of example.org' in done.result['msg']
+    assert 'mail of example.org is signed with no selector instead of s=s1' in done.result['msg']
     assert 'previous configuration is restored' in done.result['msg']
     assert signing_file(config_dir).read_text() == before and key_files(key_dir) == ['example.com/s1.key']
+
+
+def test_a_selector_that_still_signs_after_the_reload_rolls_back(host):
+    config_dir, key_dir = host
+    run(RspamdModule(str(config_dir), str(key_dir)), [{'domain': 'example.com', 'selector': 's1'}])
+    before = signing_file(config_dir).read_text()
+    module = RspamdModule(str(config_dir), str(key_dir), stuck=True)
+    done = run(module, [{'domain': 'example.com', 'selector': 's1', 'signing': False}])
+    assert done.failed and 'mail of example.com is signed with s=s1 instead of no selector' in done.result['msg']
+    assert signing_file(config_dir).read_text() == before
 
 
 def test_without_the_filter_role_the_module_refuses_naming_it(host):
