@@ -41,8 +41,8 @@ def unavailable(state):
 
 
 def read(state):
-    return model.settings(state.rspamd['keys'], model.parse(state.rspamd['files'].get(model.CONFIG_FILE),
-                                                           state.rspamd['key_dir']))
+    signing = model.parse(state.rspamd['files'].get(model.CONFIG_FILE), state.rspamd['key_dir'])
+    return model.settings(state.rspamd['keys'], signing)
 
 
 def read_staged(staged, wanted):

@@ -17,7 +17,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailroom.server.plugins.module_utils import _dkim as model
 from ansible_collections.mailroom.server.plugins.module_utils import _dns_records as dns
-from ansible_collections.mailroom.server.plugins.module_utils._areas import dkim, registry
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation, runner
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import RSPAMD
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
@@ -257,8 +257,8 @@ def test_new_and_removed_keys():
 def test_records_give_what_dns_records_publishes(rsa_pem, ed_text):
     keys = {('example.com', 's1'): model.describe_key(rsa_pem.encode('ascii')),
             ('example.com', 'e1'): model.describe_key(ed_text.encode('ascii'))}
-    wanted = {'selectors': [entry('example.com', 'e1', 'ed25519'), entry('example.com', 's1'), entry('example.com', 'n1',
-                                                                                                       signing=False)]}
+    wanted = {'selectors': [entry('example.com', 'e1', 'ed25519'), entry('example.com', 's1'),
+                            entry('example.com', 'n1', signing=False)]}
     records = model.records(wanted, keys, KEYS)
     assert [(record['name'], record['type'], record['private_key_path']) for record in records] == [
         ('e1._domainkey.example.com.', 'TXT', '/keys/example.com/e1.key'),
