@@ -103,7 +103,9 @@ def describe_key(data):
     """{key_type, key_size, value} of a key file's bytes (value: its DKIM TXT value); every value
     None for what is not a key of ours. Nothing of the private key is kept."""
     unknown = dict(key_type=None, key_size=None, value=None)
-    if not data or len(data) > MAX_KEY_FILE:
+    # Every settings module reads this area where rspamd is set up; only the dkim module needs
+    # cryptography (and fails without it), the others see unknown keys.
+    if not dns.HAS_CRYPTOGRAPHY or not data or len(data) > MAX_KEY_FILE:
         return unknown
     if not data.lstrip().startswith(b'-----BEGIN'):
         pem = _ed25519_pem(data)

@@ -128,6 +128,11 @@ def test_what_is_not_a_key_of_ours_is_described_as_unknown(data):
     assert model.describe_key(data) == dict(key_type=None, key_size=None, value=None)
 
 
+def test_without_cryptography_keys_are_unknown(rsa_pem, monkeypatch):
+    monkeypatch.setattr(dns, 'HAS_CRYPTOGRAPHY', False)
+    assert model.describe_key(rsa_pem.encode('ascii')) == dict(key_type=None, key_size=None, value=None)
+
+
 def test_an_ed25519_key_whose_public_half_does_not_match_is_unknown(ed_text):
     raw = base64.b64decode(ed_text.strip())
     other = base64.b64decode(model.new_key('ed25519', None).strip())
