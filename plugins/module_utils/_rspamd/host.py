@@ -117,7 +117,7 @@ class RspamdHost(object):
             return {}, {}
         self.validate(changed)
         self.signing_before = _dkim.parse(atomic_file.read_text(self.path(_dkim.CONFIG_FILE)), self.key_dir) or []
-        staged_files = dict((relative, atomic_file.read_text(self.path(relative))) for relative in (_dkim.CONFIG_FILE,))
+        staged_files = {_dkim.CONFIG_FILE: atomic_file.read_text(self.path(_dkim.CONFIG_FILE))}
         staged_files.update(edit)
         keys = read_keys(self.key_dir)
         for managed in files:
