@@ -20,11 +20,15 @@ ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
 ROLE = os.path.join(ROOT, 'roles', 'filter')
 
 
+def role_file(*parts):
+    with open(os.path.join(ROLE, *parts)) as handle:
+        return handle.read()
+
+
 def role_variables(**given):
     variables = {}
     for part in ('defaults', 'vars'):
-        with open(os.path.join(ROLE, part, 'main.yml')) as handle:
-            variables.update(yaml.safe_load(handle))
+        variables.update(yaml.safe_load(role_file(part, 'main.yml')))
     variables.update(given)
     return variables
 
@@ -79,7 +83,7 @@ def test_redis_runs_without_a_user_namespace_of_its_own():
 
 def test_the_role_marks_rspamd_where_the_dkim_module_looks_and_keeps_keys_where_it_writes_them():
     variables = role_variables()
-    tasks = open(os.path.join(ROLE, 'tasks', 'main.yml')).read()
+    tasks = role_file('tasks', 'main.yml')
     assert "dest: %s }" % os.path.basename(rspamd.ROLE_FILE) in tasks
     assert os.path.join(variables['filter_rspamd_local_dir'], os.path.basename(rspamd.ROLE_FILE)) == \
         os.path.join(rspamd.CONFIG_DIR, rspamd.ROLE_FILE)
@@ -93,7 +97,7 @@ def test_the_client_services_sign_after_every_milter_that_rewrites():
     milters = mta['mta_base_parameters']['mailroom_submission_milters']
     assert re.search(r'\$mailroom_content_milters \$mailroom_filter_milters\Z', milters)
     assert mta['mta_default_parameters']['mailroom_filter_milters'] == ''
-    tasks = yaml.safe_load(open(os.path.join(ROLE, 'tasks', 'main.yml')))
+    tasks = yaml.safe_load(role_file('tasks', 'main.yml'))
     (postfix,) = [task for task in tasks if 'mailroom.server.postfix_config' in task]
     parameters = postfix['mailroom.server.postfix_config']['parameters']
     assert parameters['smtpd_milters'] == parameters['non_smtpd_milters'] == '$mailroom_filter_milters'
