@@ -20,8 +20,9 @@ description:
     nothing.
   - With the webmail installed (role C(mailroom.server.webmail)) also C(client), the Client tab in the
     option shape of M(mailroom.server.client), as M(mailroom.server.client_info) returns it.
-  - With the login protection installed (role C(mailroom.server.guard)) also C(security), whose
-    C(login_protection) is in the option shape of M(mailroom.server.login_protection).
+  - With the login protection installed (role C(mailroom.server.guard)) or the filter (role
+    C(mailroom.server.filter)) also C(security), whose C(login_protection) is in the option shape of
+    M(mailroom.server.login_protection) and C(dkim) in that of M(mailroom.server.dkim).
   - The directory's bind password is masked; fed back, the masked value keeps the password.
   - A setting that matches none of its choices (for example a TLS configuration edited by hand)
     is returned as V(null).
@@ -91,14 +92,20 @@ client:
   sample: {sender_name: {allow_change: true}, mail_encryption: {openpgp: false, smime: false},
            mailbox_sharing: {enabled: true}, custom_logo: {state: absent}}
 security:
-  description: The brute-force lockout, in the option shape of M(mailroom.server.login_protection) (bans are not settings).
-  returned: when the C(mailroom.server.guard) role is applied
+  description:
+    - The brute-force lockout and DKIM signing, in the option shapes of M(mailroom.server.login_protection) (bans are
+      not settings) and M(mailroom.server.dkim); each only where its role is applied.
+  returned: when the C(mailroom.server.guard) or the C(mailroom.server.filter) role is applied
   type: dict
   contains:
     login_protection:
       description: Options of M(mailroom.server.login_protection).
       type: dict
       sample: {enabled: true, max_failures: 5, find_time: 600, ban_time: 3600, trusted_networks: []}
+    dkim:
+      description: Options of M(mailroom.server.dkim) - every selector, given back unchanged.
+      type: dict
+      sample: {selectors: [{domain: example.com, selector: s2026, key_type: rsa, key_size: 2048, signing: true}]}
 interrupted_change:
   description: A settings change that was started and did not finish (its process was killed).
   returned: when there is one
@@ -111,7 +118,6 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.mailroom.server.plugins.module_utils._addresses import HAS_NETADDR, NETADDR_IMPORT_ERROR
 from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
-from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import host as fail2ban_host
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as webmail_host
 
 
@@ -127,7 +133,8 @@ def main():
     result = dict(changed=False, protocol=protocol)
     if webmail_host.installed(module):
         result['client'] = client
-    if fail2ban_host.installed(module):
+    # Only the sections whose role is applied (an area that cannot be read is left out).
+    if security:
         result['security'] = security
     if interrupted:
         result['interrupted_change'] = interrupted

@@ -11,6 +11,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.area impor
 from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     account_type,
     custom_logo,
+    dkim,
     external_pop3,
     full_text_search,
     imap_pop3,
@@ -38,9 +39,10 @@ SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS, EXTERN
 # mail fetched from external POP3 servers (their own role's fetcher and timers).
 CLIENT = (SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS, EXTERNAL_POP3)
 
-# The Security tab: brute-force lockout (its own role's fail2ban jail).
-LOGIN_PROTECTION, = register(login_protection)
-SECURITY = (LOGIN_PROTECTION,)
+# The Security tab: brute-force lockout (its own role's fail2ban jail) and DKIM signing (the
+# filter role's rspamd).
+LOGIN_PROTECTION, DKIM = register(login_protection, dkim)
+SECURITY = (LOGIN_PROTECTION, DKIM)
 
 # Every area, for checks across areas (ports) and for settings_info.
 ALL = PROTOCOL + CLIENT + SECURITY
@@ -67,4 +69,5 @@ CLIENT_PAGE = (
 # The Security tab as settings_info shapes it.
 SECURITY_PAGE = (
     ('login_protection', (LOGIN_PROTECTION,)),
+    ('dkim', (DKIM,)),
 )

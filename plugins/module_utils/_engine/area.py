@@ -49,9 +49,11 @@ POSTFIX = 'postfix'
 DOVECOT = 'dovecot'
 WEBMAIL = 'webmail'
 FAIL2BAN = 'fail2ban'
+RSPAMD = 'rspamd'
 # Order of commit and activation: the webmail (a client of both) takes its settings after them;
-# fail2ban, which only reads their logs, last.
-DAEMON_NAMES = (POSTFIX, DOVECOT, WEBMAIL, FAIL2BAN)
+# rspamd, a milter whose settings no other daemon reads, then; fail2ban, which only reads their
+# logs, last.
+DAEMON_NAMES = (POSTFIX, DOVECOT, WEBMAIL, RSPAMD, FAIL2BAN)
 
 REQUIRED = ('NAME', 'DAEMONS', 'OPTIONS', 'ARGUMENT_SPEC', 'read', 'desired', 'plan')
 
@@ -64,7 +66,7 @@ class State(object):
     """Everything an area reads, as plain data."""
 
     def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None, webmail=None,
-                 fail2ban=None):
+                 fail2ban=None, rspamd=None):
         self.postfix = postfix        # effective main.cf parameters (postconf), name -> value
         self.services = services      # master.cf entries, "name/type" -> service dict
         self.dovecot = dovecot        # parsed `doveconf -n`
@@ -72,10 +74,12 @@ class State(object):
         self.facts = facts or {}      # facts about the host (addresses, listening ports, ...)
         self.webmail = webmail        # Roundcube's effective $config, key -> value
         self.fail2ban = fail2ban      # the areas' fail2ban jail files, area -> text
+        self.rspamd = rspamd          # the areas' rspamd files and the DKIM keys (None: not set up)
 
     def copy(self, **changes):
         values = dict(postfix=self.postfix, services=self.services, dovecot=self.dovecot,
-                      dialect=self.dialect, facts=self.facts, webmail=self.webmail, fail2ban=self.fail2ban)
+                      dialect=self.dialect, facts=self.facts, webmail=self.webmail, fail2ban=self.fail2ban,
+                      rspamd=self.rspamd)
         values.update(changes)
         return State(**values)
 

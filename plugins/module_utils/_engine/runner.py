@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
-from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, FAIL2BAN, POSTFIX, WEBMAIL, State
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, FAIL2BAN, POSTFIX, RSPAMD, WEBMAIL, State
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import (
     EXPECTED,
     DaemonError,
@@ -27,6 +27,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._dovecot.host impo
 from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import host as _fail2ban_host
 from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
+from ansible_collections.mailroom.server.plugins.module_utils._rspamd import host as _rspamd_host
 from ansible_collections.mailroom.server.plugins.module_utils._webmail import host as _webmail_host
 
 
@@ -39,6 +40,7 @@ ADAPTERS = {
     POSTFIX: (PostfixHost, _has_binary('postfix')),
     DOVECOT: (DovecotHost, _has_binary('dovecot')),
     WEBMAIL: (_webmail_host.WebmailHost, _webmail_host.installed),
+    RSPAMD: (_rspamd_host.RspamdHost, _rspamd_host.installed),
     FAIL2BAN: (_fail2ban_host.Fail2banHost, _fail2ban_host.installed),
 }
 # How long a change may take to show on the wire (listeners bound or released, TLS floor).

@@ -29,6 +29,7 @@ AREA_MODULES = {
     'shared_links': (registry.SHARED_LINKS,),
     'external_pop3': (registry.EXTERNAL_POP3,),
     'login_protection': (registry.LOGIN_PROTECTION,),
+    'dkim': (registry.DKIM,),
 }
 # Set by the action plugins from src, never by users: not in the settings role's variable.
 INTERNAL = ('content', 'controller_check')
