@@ -82,8 +82,11 @@ def verify(path, server, port):
 
 
 def txt(name, server, port):
-    value = lookup_txt(resolver_at(server, port), name)
-    return {'name': name, 'value': value.decode('ascii', 'replace') if value is not None else None}
+    try:
+        value = lookup_txt(resolver_at(server, port), name)
+    except dkim.DnsTimeoutError as exc:
+        return {'name': name, 'value': None, 'error': str(exc)}
+    return {'name': name, 'value': value.decode('ascii', 'replace') if value is not None else None, 'error': None}
 
 
 def main(argv):
