@@ -122,6 +122,13 @@ def send(args):
 
 
 def fetch(args):
+    try:
+        return fetch_message(args)
+    except (imaplib.IMAP4.error, OSError) as exc:
+        return {'found': False, 'error': str(exc) or type(exc).__name__}
+
+
+def fetch_message(args):
     deadline = time.time() + float(args.wait)
     imap = imaplib.IMAP4_SSL(args.host, 993, ssl_context=unverified_tls(), timeout=TIMEOUT)
     try:
