@@ -7,9 +7,12 @@ Standard library only, in one file: the filter target copies it into a bare "out
 from loopback is the host's own to rspamd (signed, not checked) and Postfix relays it.
 
   send HOST PORT --mail-from A --from A --to A [--login USER PASSWORD] [--gtube] [--helo NAME]
+       [--raw FILE]
       one message to --to; the token in its Subject finds it again. Prints the token, whether the
       server accepted it and, if not, at which stage (connect, ehlo, starttls, auth, mail, rcpt,
-      data) with the reply code and text. STARTTLS whenever the server offers it.
+      data) with the reply code and text. STARTTLS whenever the server offers it. With --raw, the
+      message is FILE's (base64, as fetch returns it), byte for byte - a message relayed by another
+      server, its signatures intact; --from is then ignored.
   fetch HOST USER PASSWORD TOKEN [--wait SECONDS]
       the message whose Subject holds TOKEN from USER's INBOX over IMAPS (993), waiting for its
       delivery: its header fields and, base64, the message as stored (for a DKIM check).
@@ -101,8 +104,13 @@ def send(args):
         if code not in (250, 251):
             result.update(refused('rcpt', code, text))
             return result
+        if args.raw:
+            with open(args.raw, 'rb') as handle:
+                message = base64.b64decode(handle.read())
+        else:
+            message = build_message(args, token).encode('ascii')
         # A milter's verdict comes here, after the whole message (end of DATA).
-        code, text = session.data(build_message(args, token).encode('ascii'))
+        code, text = session.data(message)
         if code != 250:
             result.update(refused('data', code, text))
             return result
@@ -169,6 +177,7 @@ def parse(argv):
     sender.add_argument('--login', nargs=2, metavar=('USER', 'PASSWORD'))
     sender.add_argument('--gtube', action='store_true')
     sender.add_argument('--helo', default='client.outside.test')
+    sender.add_argument('--raw')
     fetcher = commands.add_parser('fetch')
     fetcher.add_argument('host')
     fetcher.add_argument('user')
