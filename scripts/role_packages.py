@@ -4,7 +4,9 @@ scripts/testhost installs them into the cached "-pkgs" test images, so Molecule 
 from hosts that already have them (the roles' own apt tasks then find nothing to do).
 Usage: python3 scripts/role_packages.py RELEASE   (12 or 13)
 
-Read from roles/*/tasks/*.yml: every apt/package task's names, literal or rendered from the
+Read from the tasks of the roles playbooks/site.yml applies and of the roles they depend on (a
+role outside site.yml installs its packages at converge: its daemons would otherwise start in
+every test host): every apt/package task's names, literal or rendered from the
 role's vars and defaults, and every debconf answer with a literal value, so packages configure
 themselves in the image as the roles would have them. Templated debconf answers are left out
 (they name the host, which an image does not know yet; the roles write those files themselves).
@@ -111,14 +113,35 @@ def debconf_answers(task, args):
     return answers
 
 
+def role_name(entry):
+    """A play's or a role's dependency entry ("mailroom.server.mta" or {role: ...}) as a role folder name."""
+    name = entry.get("role", entry.get("name", "")) if isinstance(entry, dict) else entry
+    return name.rsplit(".", 1)[-1]
+
+
+def site_roles():
+    """The roles playbooks/site.yml applies, with their dependencies."""
+    pending = [role_name(entry) for play in load_yaml(os.path.join(ROOT, "playbooks", "site.yml")) or []
+               for entry in play.get("roles", [])]
+    found = set()
+    while pending:
+        role = pending.pop()
+        if role in found:
+            continue
+        found.add(role)
+        meta = load_yaml(os.path.join(ROOT, "roles", role, "meta", "main.yml"))
+        pending.extend(role_name(entry) for entry in meta.get("dependencies") or [])
+    return found
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] not in HOST_FACTS:
         sys.exit(f"usage: {argv[0]} {{{'|'.join(HOST_FACTS)}}}")
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     found = {"packages": set(), "debconf": set()}
     skipped = []
-    for role_dir in sorted(glob.glob(os.path.join(ROOT, "roles", "*"))):
-        role_packages(role_dir, HOST_FACTS[argv[1]], env, found, skipped)
+    for role in sorted(site_roles()):
+        role_packages(os.path.join(ROOT, "roles", role), HOST_FACTS[argv[1]], env, found, skipped)
     print(json.dumps({
         "packages": sorted(found["packages"]),
         "debconf": sorted(found["debconf"]),

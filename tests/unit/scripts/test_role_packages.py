@@ -36,3 +36,13 @@ def test_the_list_is_every_literal_and_rendered_name(release, capsys):
     assert {'postfix', 'dovecot-imapd', 'roundcube-core'} <= set(found['packages'])
     assert not [name for name in found['packages'] if '{{' in name]
     assert 'postfix postfix/main_mailer_type select Internet Site' in found['debconf']
+
+
+# An image holds what site.yml installs: a role applied apart (the filter's rspamd, Redis and
+# unbound) would otherwise have its daemons start in every test host built from it.
+def test_only_the_roles_site_yml_reaches(capsys):
+    roles = role_packages.site_roles()
+    assert {'mta', 'imap', 'tls', 'webmail', 'guard', 'settings'} <= roles
+    packages = set(listed('13', capsys)['packages'])
+    assert ('rspamd' in packages) == ('filter' in roles)
+    assert 'fail2ban' in packages
