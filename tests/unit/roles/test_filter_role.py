@@ -75,6 +75,17 @@ def test_a_forwarded_zone_under_a_special_use_domain_is_not_answered_by_unbound_
     assert [line for line in unbound if 'local-zone' in line] == ['    local-zone: "corp.test" transparent']
 
 
+def test_forwarding_every_name_turns_validation_off_instead_of_marking_the_root_insecure():
+    # domain-insecure "." beside Debian's root trust anchor stops unbound from starting (seen on
+    # Debian 12's 1.17: "failed to load trust anchor"); without the validator nothing is checked.
+    unbound = settings(render('unbound.conf.j2', filter_dns_forward_zones=[{'name': '.', 'servers': ['192.0.2.53']}]))
+    assert '    module-config: "iterator"' in unbound
+    assert not [line for line in unbound if 'domain-insecure' in line]
+    only_a_zone = settings(render('unbound.conf.j2', filter_dns_forward_zones=[
+        {'name': 'corp.test', 'servers': ['192.0.2.53']}]))
+    assert not [line for line in only_a_zone if 'module-config' in line]
+
+
 def test_the_scores_are_the_actions_and_greylisting_is_off():
     assert settings(render('actions.conf.j2', filter_reject_score=12, filter_add_header_score=5)) == [
         'reject = 12;', 'add_header = 5;', 'greylist = null;']
