@@ -61,8 +61,29 @@ def test_rspamd_asks_unbound_on_loopback_and_unbound_listens_there_only():
 def test_forward_zones_are_asked_of_their_servers_without_validation():
     unbound = settings(render('unbound.conf.j2', filter_dns_forward_zones=[
         {'name': 'example.test', 'servers': ['172.18.0.2', '172.18.0.3@5353']}]))
-    assert unbound[4:] == ['    do-not-query-localhost: no', '    domain-insecure: "example.test"', 'forward-zone:',
+    assert unbound[4:] == ['    do-not-query-localhost: no', '    domain-insecure: "example.test"',
+                           '    local-zone: "example.test" transparent', 'forward-zone:',
                            '    name: "example.test"', '    forward-addr: 172.18.0.2', '    forward-addr: 172.18.0.3@5353']
+
+
+def test_a_forwarded_zone_under_a_special_use_domain_is_not_answered_by_unbound_itself():
+    # unbound's default local zones (test., invalid., home.arpa., ...) answer NXDOMAIN before any
+    # forward-zone (seen with Debian 12's unbound 1.17): the zone's own transparent local-zone lets
+    # its names through. The root needs none (and gets none: it would not override the defaults).
+    unbound = settings(render('unbound.conf.j2', filter_dns_forward_zones=[
+        {'name': 'corp.test', 'servers': ['192.0.2.53']}, {'name': '.', 'servers': ['192.0.2.53']}]))
+    assert [line for line in unbound if 'local-zone' in line] == ['    local-zone: "corp.test" transparent']
+
+
+def test_forwarding_every_name_turns_validation_off_instead_of_marking_the_root_insecure():
+    # domain-insecure "." beside Debian's root trust anchor stops unbound from starting (seen on
+    # Debian 12's 1.17: "failed to load trust anchor"); without the validator nothing is checked.
+    unbound = settings(render('unbound.conf.j2', filter_dns_forward_zones=[{'name': '.', 'servers': ['192.0.2.53']}]))
+    assert '    module-config: "iterator"' in unbound
+    assert not [line for line in unbound if 'domain-insecure' in line]
+    only_a_zone = settings(render('unbound.conf.j2', filter_dns_forward_zones=[
+        {'name': 'corp.test', 'servers': ['192.0.2.53']}]))
+    assert not [line for line in only_a_zone if 'module-config' in line]
 
 
 def test_the_scores_are_the_actions_and_greylisting_is_off():
