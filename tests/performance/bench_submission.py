@@ -30,7 +30,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
-    docker_exec, fresh_host, percentile, remove_containers, run_python,
+    docker_exec, fresh_host, mail_host_converge, percentile, remove_containers, run_python,
 )
 
 GOALS = {'added_p50_ms': 3.0, 'rss_growth_mib': 10.0}
@@ -39,21 +39,7 @@ TWIN = '127.0.0.1:10588'
 POLICY = '{"sender_name": "account", "refuse_encrypted": ["openpgp", "smime"]}'
 USER, PASSWORD = 'bench', 'bench-Secret-1'
 
-CONVERGE = '''
-- name: The mail host of the submission benchmark
-  hosts: mailservers
-  become: true
-  roles:
-    - role: mailroom.server.mta
-    - role: mailroom.server.imap
-  post_tasks:
-    - name: Create the benchmark's mail user
-      ansible.builtin.user:
-        name: "{{ mailroom_demo_user }}"
-        comment: "Bench Mark"
-        password: "{{ mailroom_demo_password | password_hash('sha512', mailroom_demo_salt, rounds=5000) }}"
-        shell: /usr/sbin/nologin
-'''
+CONVERGE = mail_host_converge('submission')
 
 # Runs inside the host: alternating submissions; prints the latencies as JSON.
 CLIENT = r'''

@@ -100,6 +100,26 @@ def run_python(container, script, *args):
         os.unlink(path)
 
 
+def mail_host_converge(purpose, *tasks):
+    """The playbook text of a mail host with the mta and imap roles and the benchmark's mail user,
+    then `tasks` (YAML task lists, indented as post_tasks items)."""
+    return ('''
+- name: The mail host of the %s benchmark
+  hosts: mailservers
+  become: true
+  roles:
+    - role: mailroom.server.mta
+    - role: mailroom.server.imap
+  post_tasks:
+    - name: Create the benchmark's mail user
+      ansible.builtin.user:
+        name: "{{ mailroom_demo_user }}"
+        comment: "Bench Mark"
+        password: "{{ mailroom_demo_password | password_hash('sha512', mailroom_demo_salt, rounds=5000) }}"
+        shell: /usr/sbin/nologin
+''' % purpose) + ''.join(tasks)
+
+
 def fresh_host(container, release, converge, user):
     """Start `container` from the test image and converge it with the playbook text `converge`;
     returns its inventory's path (the caller removes it)."""
