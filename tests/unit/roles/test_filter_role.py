@@ -105,7 +105,8 @@ def test_redis_runs_without_a_user_namespace_of_its_own():
 def test_the_role_marks_rspamd_where_the_dkim_module_looks_and_keeps_keys_where_it_writes_them():
     variables = role_variables()
     tasks = role_file('tasks', 'main.yml')
-    assert "dest: %s }" % os.path.basename(rspamd.ROLE_FILE) in tasks
+    assert os.path.basename(rspamd.ROLE_FILE) in [entry['dest'] for entry in variables['filter_rspamd_local_files']]
+    assert 'loop: "{{ filter_rspamd_local_files }}"' in tasks
     assert os.path.join(variables['filter_rspamd_local_dir'], os.path.basename(rspamd.ROLE_FILE)) == \
         os.path.join(rspamd.CONFIG_DIR, rspamd.ROLE_FILE)
     assert variables['filter_dkim_key_dir'] == _dkim.KEY_DIR
