@@ -190,7 +190,9 @@ def move_message(args):
     imap = imaplib.IMAP4_SSL(args.host, 993, ssl_context=unverified_tls(), timeout=TIMEOUT)
     try:
         imap.login(args.user, args.password)
-        if 'MOVE' not in imap.capabilities:
+        # Asked again: imaplib keeps the list from before the login, which Dovecot keeps short.
+        status, listed = imap.capability()
+        if status != 'OK' or 'MOVE' not in listed[0].decode('ascii', 'replace').upper().split():
             return {'moved': False, 'error': 'the server does not offer MOVE'}
         status, _ = imap.select(args.source)
         if status != 'OK':
