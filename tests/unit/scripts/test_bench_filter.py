@@ -17,11 +17,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'performa
 import bench_filter  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def results(without_seconds, with_seconds, without_times, with_times, messages=1000):
+def results(without_seconds, with_seconds, without_times, with_times, messages=1000, cpu=(None, None)):
     return {'release': '12', 'messages': messages, 'sessions': 10, 'load': 1.0,
             'rspamd': {'total_kib': 204800, 'processes': 4},
-            'rounds': {'without': [{'seconds': s, 'times': without_times} for s in without_seconds],
-                       'with': [{'seconds': s, 'times': with_times} for s in with_seconds]}}
+            'rounds': {'without': [{'seconds': s, 'times': without_times, 'cpu': cpu[0]} for s in without_seconds],
+                       'with': [{'seconds': s, 'times': with_times, 'cpu': cpu[1]} for s in with_seconds]}}
 
 
 def test_each_mode_takes_the_median_of_its_rounds_and_the_ratio_compares_them():
@@ -37,6 +37,19 @@ def test_a_filter_that_halves_the_throughput_misses_the_goal():
     summary = bench_filter.summarise(results([10.0, 10.0], [20.0, 20.0], [0.01], [0.02]))
     assert summary['ratio'] == pytest.approx(0.5)
     assert summary['goal_met'] is False
+
+
+def test_cpu_per_message_and_its_ratio_come_from_the_container_time_of_each_mode():
+    summary = bench_filter.summarise(results([10.0], [20.0], [0.01], [0.02], cpu=(8.0, 14.0)))
+    assert summary['without']['cpu_ms_per_msg'] == pytest.approx(8.0)
+    assert summary['with']['cpu_ms_per_msg'] == pytest.approx(14.0)
+    assert summary['cpu_ratio'] == pytest.approx(8.0 / 14.0)
+
+
+def test_without_a_readable_cgroup_there_is_no_cpu_ratio():
+    summary = bench_filter.summarise(results([10.0], [20.0], [0.01], [0.02]))
+    assert summary['with']['cpu_ms_per_msg'] is None
+    assert 'cpu_ratio' not in summary
 
 
 def test_latency_percentiles_cover_every_transaction_of_every_round():
