@@ -114,7 +114,7 @@ def run_learner(tmp_path, name, rspamc=None):
     path = tmp_path / name
     path.write_text(script)
     path.chmod(0o755)
-    return subprocess.run([str(path)], input=b'Subject: x\r\n\r\nbody\r\n', capture_output=True, timeout=30)
+    return subprocess.run([str(path)], input=b'Subject: x\r\n\r\nbody\r\n', capture_output=True, timeout=30, check=False)
 
 
 def test_the_learner_asks_the_controller_on_loopback_for_the_class_its_name_says(tmp_path):

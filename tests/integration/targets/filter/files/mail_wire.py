@@ -194,7 +194,7 @@ def move_message(args):
         status, listed = imap.capability()
         if status != 'OK' or 'MOVE' not in listed[0].decode('ascii', 'replace').upper().split():
             return {'moved': False, 'error': 'the server does not offer MOVE'}
-        status, _ = imap.select(args.source)
+        status, _selected = imap.select(args.source)
         if status != 'OK':
             return {'moved': False, 'error': 'cannot select %s' % args.source}
         status, found = imap.uid('SEARCH', None, 'SUBJECT', '"%s"' % args.token)
