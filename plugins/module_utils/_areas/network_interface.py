@@ -91,7 +91,7 @@ def dovecot_text(addresses, vip):
         'Managed by mailroom.server.network_interface: the addresses Dovecot listens on.'))
 
 
-def _address_set(value):
+def address_set(value):
     """The addresses of a listen setting, canonical, so "2001:DB8::1" and "[2001:db8::1]" in a
     hand-edited file still name the interface that has 2001:db8::1; "*" and names stay text."""
     return frozenset(_addresses.canonical(part.strip('[]')) for part in value.replace(',', ' ').split())
@@ -111,13 +111,13 @@ def read(state):
     postfix_value = state.postfix.get('inet_interfaces', ALL)
     dovecot_value = state.dovecot.get('listen', DOVECOT_DEFAULT_LISTEN)
     postfix_all = postfix_value.strip() == ALL
-    dovecot_all = _address_set(dovecot_value) in DOVECOT_ALL
+    dovecot_all = address_set(dovecot_value) in DOVECOT_ALL
     if postfix_all and dovecot_all:
         return dict(interface=ALL)
     if postfix_all or dovecot_all:
         return dict(interface=None)
-    postfix_name = _interface_of(_address_set(postfix_value), interfaces)
-    dovecot_name = _interface_of(_address_set(dovecot_value) - frozenset([vip]), interfaces)
+    postfix_name = _interface_of(address_set(postfix_value), interfaces)
+    dovecot_name = _interface_of(address_set(dovecot_value) - frozenset([vip]), interfaces)
     return dict(interface=postfix_name if postfix_name == dovecot_name else None)
 
 
