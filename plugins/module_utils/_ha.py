@@ -53,8 +53,8 @@ SYNC_PASSWORD_MIN = 16
 # Linux interface names: at most 15 bytes, no whitespace or slash.
 _INTERFACE = re.compile(r'\A[A-Za-z0-9_.:@-]{1,15}\Z')
 # Printable ASCII without whitespace and without what keepalived's or Dovecot's parser reads
-# specially (quotes, braces, comment marks, Dovecot's "<file" and "$variable").
-_SECRET = re.compile(r'\A[!%&()*+,\-./0-9:;=>?@A-Z\[\]^_`a-z|~]+\Z')
+# specially (quotes, braces, the comment marks # and !, Dovecot's "<file" and "$variable").
+_SECRET = re.compile(r'\A[%&()*+,\-./0-9:;=>?@A-Z\[\]^_`a-z|~]+\Z')
 
 
 def _range(name, value, bounds):
@@ -73,7 +73,7 @@ def check_interface(name):
 
 def check_secret(name, value, shortest, longest=None):
     if not isinstance(value, str) or not _SECRET.match(value):
-        raise SettingsError('%s must be printable ASCII without spaces, quotes, braces, #, $, < or \\' % name)
+        raise SettingsError('%s must be printable ASCII without spaces, quotes, braces, #, !, $, < or \\' % name)
     if len(value) < shortest or (longest is not None and len(value) > longest):
         raise SettingsError('%s must be %s characters long' % (
             name, ('%d to %d' % (shortest, longest)) if longest else 'at least %d' % shortest))
