@@ -49,6 +49,7 @@ def test_destination_and_command():
     assert sync.sync_command('alice', SETTINGS, '/etc/ca.pem') == [
         sync.DOVEADM, '-o', 'ssl_client_ca_file=/etc/ca.pem', 'sync', '-u', 'alice', 'tcps:172.30.0.12:12345']
     assert sync.sync_command('alice', SETTINGS, None)[1:3] == ['sync', '-u']
+    assert sync.sync_command('alice', SETTINGS, None, 'mail12b.example.test')[-1] == 'tcps:mail12b.example.test:12345'
 
 
 class Doveadm(object):
