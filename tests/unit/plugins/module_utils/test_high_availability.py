@@ -308,3 +308,13 @@ def test_keepalived_installed_needs_the_role_and_the_program(tmp_path):
     assert not _keepalived.installed(Module(), str(role))
     role.write_text('')
     assert _keepalived.installed(Module(), str(role))
+
+
+def test_smtp_port_moves_past_a_stale_vip_copy():
+    # The MX moved to 2526 before the pair followed: its stale copy on the VIP's port 25 is no other
+    # service, and does not stop the MX from moving back.
+    master = MASTER_CF.replace('smtp      inet', '2526      inet', 1) + '%s:smtp  inet  n  -  y  -  -  smtpd\n' % VIP
+    moved = state(master=master, live_vip=VIP)
+    current = _smtp.read(moved)
+    assert current['port'] == 2526
+    assert _smtp.desired(current, {'port': 25}, moved)['port'] == 25
