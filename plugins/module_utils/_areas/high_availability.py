@@ -205,7 +205,10 @@ def plan(wanted, state):
         parameters['proxy_interfaces'] = proxy
     files = [ManagedFile(SECRET_FILE, secret_text(wanted), DOVECOT, mode=0o600),
              ManagedFile(model.SYNC_CONF, model.render_sync(wanted), None, mode=0o644)]
-    dovecot_action = activation.RELOAD
+    # A new doveadm listener, or a moved or removed one, needs a restart: a reload may keep the
+    # old listeners.
+    listener = _dovecot.lookup(state.dovecot or {}, 'service doveadm', LISTENER, 'port')
+    dovecot_action = activation.RELOAD if str(listener) == str(wanted.get('sync_port')) else activation.RESTART
     interface = _network_interface.read(state)['interface']
     if interface not in (None, _network_interface.ALL):
         addresses = _network_interface.own_interfaces(state)[interface]

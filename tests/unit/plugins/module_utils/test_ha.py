@@ -131,8 +131,8 @@ def test_desired_ipv4_needs_auth_pass_and_ipv6_has_none():
     with pytest.raises(SettingsError, match='needs auth_pass'):
         _ha.desired(_ha.absent(), dict(wanted(), auth_pass=None))
     result = _ha.desired(_ha.absent(), wanted(virtual_ip='2001:DB8:9::100/64', peer='2001:DB8:9::12'))
-    assert (result['auth_pass'], result['virtual_ip'], result['peer']) == (None, '2001:db8:9::100/64',
-                                                                          '2001:db8:9::12')
+    expected = (None, '2001:db8:9::100/64', '2001:db8:9::12')
+    assert (result['auth_pass'], result['virtual_ip'], result['peer']) == expected
 
 
 def test_public_masks_the_secrets_only():

@@ -128,7 +128,12 @@ def test_plan_on_a_host_listening_everywhere_needs_no_vip_entries():
     plan = _area.plan(wanted(), before)
     assert plan.postfix_services == {}
     assert not [managed for managed in plan.files if managed.path.endswith('/network_interface.conf')]
-    assert plan.actions['dovecot'] == 'reload'
+    # the doveadm listener is new: a restart
+    assert plan.actions['dovecot'] == 'restart'
+    # once there, a change of the password alone is a reload
+    listening = before.copy(dovecot=_dovecot.parse_config(
+        'listen = *, ::\nservice doveadm {\n inet_listener mailroom-sync {\n port = 12345\n }\n}\n'))
+    assert _area.plan(wanted(sync_password='another-long-password'), listening).actions['dovecot'] == 'reload'
     assert _area.read_staged(staged(before, plan), wanted()) == wanted()
 
 
