@@ -38,6 +38,7 @@ def test_await_measures_until_the_first_accepted_transaction():
     result = ha_probe.probe_await('192.0.2.10', 'example.test', 'alice', 10, clock=lambda: now[0], sleep=sleep,
                                   send=send)
     assert result == {'seconds': 0.4, 'attempts': 3}
+
     def down(address, recipient, body, timeout):
         raise OSError('down')
 
