@@ -323,3 +323,15 @@ def test_smtp_port_moves_past_a_stale_vip_copy():
     current = _smtp.read(moved)
     assert current['port'] == 2526
     assert _smtp.desired(current, {'port': 25}, moved)['port'] == 25
+
+
+def test_protocol_section_next_to_network_interface_and_only_when_given():
+    from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
+    from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
+    keys = [key for key, _areas in registry.PROTOCOL_PAGE]
+    assert keys[keys.index('network_interface') + 1] == 'high_availability'
+    optional = (registry.ACCOUNT_TYPE, registry.HIGH_AVAILABILITY)
+    empty = dict((name, None) for name in _ha.OPTIONS)
+    assert runner.page_requests({'high_availability': empty}, registry.PROTOCOL_PAGE, optional) == []
+    given = runner.page_requests({'high_availability': dict(empty, state='absent')}, registry.PROTOCOL_PAGE, optional)
+    assert [area.name for area, _options in given] == ['high_availability']
