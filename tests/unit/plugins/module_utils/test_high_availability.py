@@ -14,8 +14,10 @@ import pytest
 from ansible_collections.mailroom.server.plugins.module_utils import _ha
 from ansible_collections.mailroom.server.plugins.module_utils._areas import high_availability as _area
 from ansible_collections.mailroom.server.plugins.module_utils._areas import network_interface as _network_interface
+from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
 from ansible_collections.mailroom.server.plugins.module_utils._areas import smtp as _smtp
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot import config as _dovecot
+from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DOVECOT, KEEPALIVED, State
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
 from ansible_collections.mailroom.server.plugins.module_utils._engine.journal import Journal
@@ -326,8 +328,6 @@ def test_smtp_port_moves_past_a_stale_vip_copy():
 
 
 def test_protocol_section_next_to_network_interface_and_only_when_given():
-    from ansible_collections.mailroom.server.plugins.module_utils._areas import registry
-    from ansible_collections.mailroom.server.plugins.module_utils._engine import runner
     keys = [key for key, _areas in registry.PROTOCOL_PAGE]
     assert keys[keys.index('network_interface') + 1] == 'high_availability'
     optional = (registry.ACCOUNT_TYPE, registry.HIGH_AVAILABILITY)
