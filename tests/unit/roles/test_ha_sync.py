@@ -50,13 +50,16 @@ def test_destination_and_command():
         sync.DOVEADM, '-o', 'ssl_client_ca_file=/etc/ca.pem', 'sync', '-u', 'alice', 'tcps:172.30.0.12:12345']
     assert sync.sync_command('alice', SETTINGS, None)[1:3] == ['sync', '-u']
     assert sync.sync_command('alice', SETTINGS, None, 'mail12b.example.test')[-1] == 'tcps:mail12b.example.test:12345'
+    assert sync.sync_command('alice', SETTINGS, None, one_way=True)[1:5] == ['sync', '-1', '-u', 'alice']
 
 
 class Doveadm(object):
     """Records the commands; answers like doveadm."""
 
-    def __init__(self, users='alice\nbob\n', failing=(), ip_json=IP_JSON, list_rc=0):
+    def __init__(self, users='alice\nbob\n', failing=(), ip_json=IP_JSON, list_rc=0, out_of_step=(), settles=True):
         self.commands, self.users, self.failing, self.ip_json, self.list_rc = [], users, failing, ip_json, list_rc
+        # Users whose two-way syncs end out of step (2) until a one-way sync ran, if `settles`.
+        self.out_of_step, self.settles, self.settled = out_of_step, settles, set()
 
     def __call__(self, command, timeout=60):
         self.commands.append(command)
@@ -67,7 +70,13 @@ class Doveadm(object):
         if command[0] == sync.IP:
             return 0, self.ip_json, ''
         user = command[command.index('-u') + 1]
-        return (1 if user in self.failing else 2 if user == 'bob' else 0), '', 'error' if user in self.failing else ''
+        if user in self.failing:
+            return 1, '', 'error'
+        if '-1' in command:
+            if self.settles:
+                self.settled.add(user)
+            return 0, '', ''
+        return (2, '', 'desync') if user in self.out_of_step and user not in self.settled else (0, '', '')
 
     def synced(self):
         return [command[command.index('-u') + 1] for command in self.commands if 'sync' in command]
@@ -77,8 +86,23 @@ def test_one_round_syncs_every_account_and_tells_a_failure(monkeypatch):
     monkeypatch.setattr(sync, '_uid', lambda name: None)
     run = Doveadm()
     assert sync.one_round(SETTINGS, None, run)
-    assert run.synced() == ['alice', 'bob']          # 2 ("some changes not done yet") is no failure
+    assert run.synced() == ['alice', 'bob']
+    assert not any('-1' in command for command in run.commands)
     assert not sync.one_round(SETTINGS, None, Doveadm(failing=('alice',)))
+
+
+def test_a_sync_out_of_step_is_settled_one_way_then_synced_again(monkeypatch):
+    monkeypatch.setattr(sync, '_uid', lambda name: None)
+    run = Doveadm(out_of_step=('bob',))
+    assert sync.one_round(SETTINGS, None, run)
+    bob = [command[command.index('sync'):command.index('-u')] for command in run.commands
+           if 'sync' in command and command[command.index('-u') + 1] == 'bob']
+    assert bob == [['sync'], ['sync', '-1'], ['sync']]
+
+
+def test_a_sync_still_out_of_step_is_no_success(monkeypatch):
+    monkeypatch.setattr(sync, '_uid', lambda name: None)
+    assert not sync.one_round(SETTINGS, None, Doveadm(out_of_step=('bob',), settles=False))
     assert not sync.one_round(SETTINGS, None, Doveadm(list_rc=75))
 
 
