@@ -107,6 +107,46 @@ options:
         description: Interface name, or V(all).
         type: str
         required: true
+  high_availability:
+    description:
+      - Options of M(mailroom.server.high_availability) (needs the C(mailroom.server.ha) role). Left out or
+        empty, the pair is not managed.
+    type: dict
+    suboptions:
+      state:
+        description: V(present) (the default) makes the host a node of the pair, V(absent) ends it.
+        type: str
+        choices: [present, absent]
+      interface:
+        description: Interface that carries the virtual IP.
+        type: str
+      virtual_ip:
+        description: Virtual IP with its prefix length, inside a network of O(high_availability.interface).
+        type: str
+      peer:
+        description: The other node's address.
+        type: str
+      priority:
+        description: VRRP priority, 1 to 254.
+        type: int
+      router_id:
+        description: VRRP virtual router ID, 1 to 255.
+        type: int
+      auth_pass:
+        description: VRRP password, 1 to 8 characters (IPv4 only).
+        type: str
+      nopreempt:
+        description: A returning node leaves the VIP where it is.
+        type: bool
+      sync_interval:
+        description: Seconds between two sync rounds.
+        type: int
+      sync_port:
+        description: Port of the doveadm listener (TLS) the peer syncs through.
+        type: int
+      sync_password:
+        description: The doveadm password both nodes share.
+        type: str
   tls_profile:
     description: Options of M(mailroom.server.tls_profile).
     type: dict
@@ -134,6 +174,7 @@ seealso:
   - module: mailroom.server.smtp
   - module: mailroom.server.imap_pop3
   - module: mailroom.server.network_interface
+  - module: mailroom.server.high_availability
   - module: mailroom.server.tls_profile
   - module: mailroom.server.full_text_search
   - module: mailroom.server.client
@@ -202,7 +243,7 @@ def main():
                            supports_check_mode=True)
     if not HAS_NETADDR:
         module.fail_json(msg=missing_required_lib('netaddr'), exception=NETADDR_IMPORT_ERROR)
-    requests = runner.page_requests(module.params, registry.PROTOCOL_PAGE, optional=(registry.ACCOUNT_TYPE,))
+    requests = runner.page_requests(module.params, registry.PROTOCOL_PAGE, optional=(registry.ACCOUNT_TYPE, registry.HIGH_AVAILABILITY))
     runner.run(module, requests, registry.ALL, layout=registry.PROTOCOL_PAGE)
 
 

@@ -77,6 +77,16 @@ protocol:
       description: Options of M(mailroom.server.network_interface).
       type: dict
       sample: {interface: all}
+    high_availability:
+      description:
+        - Options of M(mailroom.server.high_availability), secrets masked; only where the C(mailroom.server.ha)
+          role is applied. A V(null) C(virtual_ip) means keepalived names a VIP the mail
+          daemons do not serve.
+      type: dict
+      returned: when the mailroom.server.ha role is applied
+      sample: {state: present, interface: eth0, virtual_ip: 192.0.2.10/24, peer: 192.0.2.12, priority: 150,
+               router_id: 51, auth_pass: '********', nopreempt: true, sync_interval: 30, sync_port: 12345,
+               sync_password: '********'}
     tls_profile:
       description: Options of M(mailroom.server.tls_profile).
       type: dict

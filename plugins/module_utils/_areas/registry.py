@@ -14,6 +14,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     dkim,
     external_pop3,
     full_text_search,
+    high_availability,
     imap_pop3,
     login_protection,
     mail_encryption,
@@ -25,11 +26,12 @@ from ansible_collections.mailroom.server.plugins.module_utils._areas import (
     tls_profile,
 )
 
-SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH = register(
-    smtp, account_type, imap_pop3, network_interface, tls_profile, full_text_search)
+SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, HIGH_AVAILABILITY, TLS_PROFILE, FULL_TEXT_SEARCH = register(
+    smtp, account_type, imap_pop3, network_interface, high_availability, tls_profile, full_text_search)
 
-# The Protocol tab, in the order of the panel; the smtp module also carries the account type.
-PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, TLS_PROFILE, FULL_TEXT_SEARCH)
+# The Protocol tab, in the order of the panel; the smtp module also carries the account type, and
+# the high-availability pair sits with the network interface it binds (its own role's keepalived).
+PROTOCOL = (SMTP, ACCOUNT_TYPE, IMAP_POP3, NETWORK_INTERFACE, HIGH_AVAILABILITY, TLS_PROFILE, FULL_TEXT_SEARCH)
 
 SENDER_NAME, MAIL_ENCRYPTION, MAILBOX_SHARING, CUSTOM_LOGO, SHARED_LINKS, EXTERNAL_POP3 = register(
     sender_name, mail_encryption, mailbox_sharing, custom_logo, shared_links, external_pop3)
@@ -52,6 +54,7 @@ PROTOCOL_PAGE = (
     ('smtp', (SMTP, ACCOUNT_TYPE)),
     ('imap_pop3', (IMAP_POP3,)),
     ('network_interface', (NETWORK_INTERFACE,)),
+    ('high_availability', (HIGH_AVAILABILITY,)),
     ('tls_profile', (TLS_PROFILE,)),
     ('full_text_search', (FULL_TEXT_SEARCH,)),
 )

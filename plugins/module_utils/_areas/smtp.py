@@ -7,6 +7,10 @@ Turning services off uses Postfix's `master_service_disable`, so master.cf entri
 options an administrator gave them) stay and come back unchanged when a service is turned on.
 The port moves the MX service's master.cf entry; STARTTLS sets its TLS level and the 587
 submission service (which requires STARTTLS) follows it.
+
+The master.cf entries the high_availability area binds to the pair's virtual IP are copies of the
+services here, not services of their own: this area leaves them out when it finds the services,
+and turns a copy off and on with its service.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +20,7 @@ __metaclass__ = type
 import re
 import socket
 
+from ansible_collections.mailroom.server.plugins.module_utils import _ha
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
 from ansible_collections.mailroom.server.plugins.module_utils._engine.area import POSTFIX, Plan
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import SettingsError
@@ -107,8 +112,31 @@ def _enabled(service, tokens):
     return service is not None and service_key(service) not in tokens
 
 
+def own_services(state):
+    """master.cf entries but the copies bound to the pair's virtual IP."""
+    copies = _ha.vip_services(state.services or {}, state.facts.get(_ha.VIP_FACT))
+    return dict((key, service) for key, service in (state.services or {}).items() if key not in copies)
+
+
+def enabled_services(state):
+    """The SMTP, submission and SMTPS entries whose own toggle is on (the high_availability area
+    copies them onto the virtual IP; the service-wide switch turns the copies off too)."""
+    tokens = disabled_tokens(state.postfix.get('master_service_disable'))
+    return [service for service in find_services(own_services(state))
+            if service is not None and service_key(service) not in tokens]
+
+
+def _twin_key(service, state):
+    """The key of `service`'s copy on the virtual IP, None without one."""
+    vip = state.facts.get(_ha.VIP_FACT)
+    if not vip:
+        return None
+    key = '%s/%s' % (_ha.vip_service_name(vip, split_name(service['name'])[1]), service['type'])
+    return key if key in (state.services or {}) else None
+
+
 def read(state):
-    mx, submission, smtps = find_services(state.services)
+    mx, submission, smtps = find_services(own_services(state))
     if mx is None:
         raise SettingsError('master.cf has no SMTP service (an "inet" smtpd entry other than '
                             'submission and smtps): apply the mailroom.server.mta role first')
@@ -153,11 +181,11 @@ def desired(current, options, state):
     if not low <= wanted['port'] <= high:
         raise SettingsError('port must be between %d and %d, got %d' % (low, high, wanted['port']))
     if wanted['port'] != current['port']:
-        conflict = port_conflict(wanted['port'], state.services)
+        conflict = port_conflict(wanted['port'], own_services(state))
         if conflict:
             raise SettingsError('port %d is already used by %s; choose another port'
                                 % (wanted['port'], conflict))
-    mx, submission, smtps = find_services(state.services)
+    mx, submission, smtps = find_services(own_services(state))
     if wanted['smtps'] and smtps is None:
         raise SettingsError('smtps: master.cf has no SMTPS (465) service to enable: '
                             'apply the mailroom.server.mta role first')
@@ -169,15 +197,16 @@ def desired(current, options, state):
 
 def plan(wanted, state):
     current = read(state)
-    mx, submission, smtps = find_services(state.services)
-    ours = set([DISABLE_ALL, service_key(mx)] + [service_key(s) for s in (submission, smtps) if s])
+    mx, submission, smtps = find_services(own_services(state))
+    twins = dict((service_key(s), _twin_key(s, state)) for s in (mx, submission, smtps) if s)
+    ours = set([DISABLE_ALL] + list(twins) + [twin for twin in twins.values() if twin])
     tokens = [t for t in disabled_tokens(state.postfix.get('master_service_disable')) if t not in ours]
     if not wanted['enabled']:
         tokens.append(DISABLE_ALL)
-    if smtps is not None and not wanted['smtps']:
-        tokens.append(service_key(smtps))
-    if submission is not None and not wanted['starttls']:
-        tokens.append(service_key(submission))
+    for service, on in ((smtps, wanted['smtps']), (submission, wanted['starttls'])):
+        if service is not None and not on:
+            # The copy on the virtual IP goes with it.
+            tokens.extend(key for key in (service_key(service), twins[service_key(service)]) if key)
     parameters = {}
     disable_value = ' '.join(tokens) or None
     if disable_value != (state.postfix.get('master_service_disable') or None):

@@ -50,10 +50,11 @@ DOVECOT = 'dovecot'
 WEBMAIL = 'webmail'
 FAIL2BAN = 'fail2ban'
 RSPAMD = 'rspamd'
-# Order of commit and activation: the webmail (a client of both) takes its settings after them;
-# rspamd, a milter whose settings no other daemon reads, then; fail2ban, which only reads their
-# logs, last.
-DAEMON_NAMES = (POSTFIX, DOVECOT, WEBMAIL, RSPAMD, FAIL2BAN)
+KEEPALIVED = 'keepalived'
+# Order of commit and activation: keepalived, which moves the virtual IP to the listeners, after
+# both mail daemons; the webmail (a client of both) takes its settings after them; rspamd, a milter
+# whose settings no other daemon reads, then; fail2ban, which only reads their logs, last.
+DAEMON_NAMES = (POSTFIX, DOVECOT, KEEPALIVED, WEBMAIL, RSPAMD, FAIL2BAN)
 
 REQUIRED = ('NAME', 'DAEMONS', 'OPTIONS', 'ARGUMENT_SPEC', 'read', 'desired', 'plan')
 
@@ -66,7 +67,7 @@ class State(object):
     """Everything an area reads, as plain data."""
 
     def __init__(self, postfix=None, services=None, dovecot=None, dialect=None, facts=None, webmail=None,
-                 fail2ban=None, rspamd=None):
+                 fail2ban=None, rspamd=None, keepalived=None):
         self.postfix = postfix        # effective main.cf parameters (postconf), name -> value
         self.services = services      # master.cf entries, "name/type" -> service dict
         self.dovecot = dovecot        # parsed `doveconf -n`
@@ -75,11 +76,12 @@ class State(object):
         self.webmail = webmail        # Roundcube's effective $config, key -> value
         self.fail2ban = fail2ban      # the areas' fail2ban jail files, area -> text
         self.rspamd = rspamd          # the areas' rspamd files and the DKIM keys (None: not set up)
+        self.keepalived = keepalived  # {'config': keepalived.conf text} (None: not set up)
 
     def copy(self, **changes):
         values = dict(postfix=self.postfix, services=self.services, dovecot=self.dovecot,
                       dialect=self.dialect, facts=self.facts, webmail=self.webmail, fail2ban=self.fail2ban,
-                      rspamd=self.rspamd)
+                      rspamd=self.rspamd, keepalived=self.keepalived)
         values.update(changes)
         return State(**values)
 

@@ -15,7 +15,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailroom.server.plugins.module_utils._engine import activation
-from ansible_collections.mailroom.server.plugins.module_utils._engine.area import DAEMON_NAMES, DOVECOT, FAIL2BAN, POSTFIX, RSPAMD, WEBMAIL, State
+from ansible_collections.mailroom.server.plugins.module_utils._engine.area import (
+    DAEMON_NAMES, DOVECOT, FAIL2BAN, KEEPALIVED, POSTFIX, RSPAMD, WEBMAIL, State)
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import (
     EXPECTED,
     DaemonError,
@@ -25,6 +26,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine.journal im
 from ansible_collections.mailroom.server.plugins.module_utils._engine.transaction import Transaction
 from ansible_collections.mailroom.server.plugins.module_utils._dovecot.host import DovecotHost
 from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import host as _fail2ban_host
+from ansible_collections.mailroom.server.plugins.module_utils._keepalived import host as _keepalived_host
 from ansible_collections.mailroom.server.plugins.module_utils._operations import host_facts
 from ansible_collections.mailroom.server.plugins.module_utils._postfix.host import PostfixHost
 from ansible_collections.mailroom.server.plugins.module_utils._rspamd import host as _rspamd_host
@@ -39,6 +41,7 @@ def _has_binary(name):
 ADAPTERS = {
     POSTFIX: (PostfixHost, _has_binary('postfix')),
     DOVECOT: (DovecotHost, _has_binary('dovecot')),
+    KEEPALIVED: (_keepalived_host.KeepalivedHost, _keepalived_host.installed),
     WEBMAIL: (_webmail_host.WebmailHost, _webmail_host.installed),
     RSPAMD: (_rspamd_host.RspamdHost, _rspamd_host.installed),
     FAIL2BAN: (_fail2ban_host.Fail2banHost, _fail2ban_host.installed),

@@ -4,7 +4,8 @@
 """One settings change over any number of daemons: stage and validate all, then commit all or none.
 
 A daemon adapter (``_postfix.host.PostfixHost``, ``_dovecot.host.DovecotHost``,
-``_webmail.host.WebmailHost``, ``_rspamd.host.RspamdHost``, ``_fail2ban.host.Fail2banHost``) offers:
+``_keepalived.host.KeepalivedHost``, ``_webmail.host.WebmailHost``, ``_rspamd.host.RspamdHost``,
+``_fail2ban.host.Fail2banHost``) offers:
 
 * ``name`` - its key in ``DAEMON_NAMES`` and in plans;
 * ``read_into(state)`` - put its effective configuration into a State;

@@ -14,6 +14,7 @@ from ansible_collections.mailroom.server.plugins.module_utils._engine import ato
 from ansible_collections.mailroom.server.plugins.module_utils._engine.errors import HostError
 from ansible_collections.mailroom.server.plugins.module_utils._areas.network_interface import (
     interface_addresses,
+    interface_networks,
 )
 
 TCP_LISTEN = '0A'
@@ -59,15 +60,17 @@ def reachable_address(addresses):
     return sorted(addresses)[0]
 
 
-def interfaces(module):
-    """Interface name -> bindable addresses, from `ip -json address`."""
+def _ip_json(module):
     ip = module.get_bin_path('ip', required=True, opt_dirs=['/usr/sbin', '/sbin'])
     rc, out, err = module.run_command([ip, '-json', 'address', 'show'])
     if rc != 0:
         raise HostError('ip -json address failed: %s' % (err or out).strip())
-    return interface_addresses(out)
+    return out
 
 
 def gather(module):
-    """Every fact a settings area may need, as plain data."""
-    return dict(interfaces=interfaces(module), listening_ports=listening_ports())
+    """Every fact a settings area may need, as plain data: `interfaces` (bindable addresses) and
+    `networks` ("address/prefix-length", every address) by interface name, `listening_ports`."""
+    out = _ip_json(module)
+    return dict(interfaces=interface_addresses(out), networks=interface_networks(out),
+                listening_ports=listening_ports())

@@ -20,6 +20,7 @@ AREA_MODULES = {
     'smtp': (registry.SMTP, registry.ACCOUNT_TYPE),
     'imap_pop3': (registry.IMAP_POP3,),
     'network_interface': (registry.NETWORK_INTERFACE,),
+    'high_availability': (registry.HIGH_AVAILABILITY,),
     'tls_profile': (registry.TLS_PROFILE,),
     'full_text_search': (registry.FULL_TEXT_SEARCH,),
     'sender_name': (registry.SENDER_NAME,),
