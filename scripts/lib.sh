@@ -8,6 +8,14 @@ export MAILROOM_ROOT MAILROOM_CACHE
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# apt-get, one at a time: scripts/test builds the test images (scripts/testhost, which installs
+# Docker and debootstrap) in the background while its first stages install what they need, and a
+# second apt-get would fail on the first one's lock instead of waiting.
+apt_get() {
+    mkdir -p "$MAILROOM_CACHE"
+    flock "$MAILROOM_CACHE/apt.lock" apt-get "$@"
+}
+
 # Debian's packages are installed on demand: CI and new machines start without them.
 apt_install() {
     local missing=() pkg
@@ -17,8 +25,8 @@ apt_install() {
     [ ${#missing[@]} -eq 0 ] && return 0
     [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
     log "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_get update -qq
+    DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # A Debian package's files, unpacked into the cache (never installed: no service starts, nothing
@@ -28,7 +36,7 @@ unpack_debian_package() {
     local pkg=$1 version dir deb
     version=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
     if [ -z "$version" ] || [ "$version" = "(none)" ]; then
-        apt-get update -qq
+        apt_get update -qq
         version=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
     fi
     if [ -z "$version" ] || [ "$version" = "(none)" ]; then die "Debian has no package $pkg"; fi
@@ -36,7 +44,7 @@ unpack_debian_package() {
     if [ ! -f "$dir/.complete" ]; then
         rm -rf "$dir" && mkdir -p "$dir/root"
         # apt's sandbox user cannot write into a root-only cache; the download is checked all the same.
-        (cd "$dir" && apt-get download -q "$pkg=$version" >/dev/null 2>&1) || die "cannot download $pkg $version"
+        (cd "$dir" && apt_get download -q "$pkg=$version" >/dev/null 2>&1) || die "cannot download $pkg $version"
         deb=$(ls "$dir"/*.deb)
         dpkg-deb -x "$deb" "$dir/root" && rm -f "$deb" && touch "$dir/.complete"
     fi
