@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One HTTP(S) request as an MTA-STS sender makes it: to ADDRESS, for the host NAME (TLS SNI and
 Host header), certificate not verified (the test hosts' is self-signed), no redirect followed.
@@ -6,6 +6,10 @@ Prints JSON: status, content_type, location, body (text, line ends kept), certif
 
     fetch.py ADDRESS NAME PATH [--http] [--port N] [--method GET]
 """
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import argparse
 import json
 import socket
