@@ -268,7 +268,7 @@ def test_the_policies_are_written_pruned_idempotent_and_left_alone_by_a_check(tm
 
     # The first run writes each domain's policy (names lower-cased) and removes what else is there.
     first = run_mta_sts(tmp_path, directory, webmail_mta_sts_domains=['Example.COM', 'example.org'])
-    assert changed(first) == ['Write each domain\'s MTA-STS policy', 'Remove them']
+    assert changed(first) == ['Write each domain\'s MTA-STS policy', 'Remove the policies of domains no longer listed']
     built = [result for name, result in first if name == 'Build the MTA-STS policies'][0]
     assert built['mta_sts'] == expected
     assert files(directory) == {'example.com.txt': expected['example.com']['policy'].encode('ascii'),
@@ -287,7 +287,7 @@ def test_the_policies_are_written_pruned_idempotent_and_left_alone_by_a_check(tm
     before = files(directory)
     check = run_mta_sts(tmp_path, directory, check=True, webmail_mta_sts_domains=['example.com'],
                         webmail_mta_sts_mode='enforce')
-    assert changed(check) == ['Write each domain\'s MTA-STS policy', 'Remove them']
+    assert changed(check) == ['Write each domain\'s MTA-STS policy', 'Remove the policies of domains no longer listed']
     assert files(directory) == before
 
     # Really: the new policy for the domain left, the other's file removed.
