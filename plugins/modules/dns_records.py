@@ -135,6 +135,9 @@ options:
 notes:
   - Serve RV(mta_sts) policies at their C(url) over HTTPS with a certificate valid for C(mta-sts.<domain>); change
     the policy and its record together (the C(id) in the TXT record changes with the policy text).
+  - The C(mailroom.server.webmail) role serves them for the domains in its C(webmail_mta_sts_domains), built by this
+    module from its C(webmail_mta_sts_mail_host), C(webmail_mta_sts_mode) and C(webmail_mta_sts_max_age); give this
+    module the same values, and the C(id) it returns is the one of the policy served.
 seealso:
   - name: RFC 8461 (MTA-STS)
     description: SMTP MTA Strict Transport Security.
