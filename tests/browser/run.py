@@ -53,6 +53,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import email
 import email.policy
+import fcntl
 import json
 import os
 import smtplib
@@ -75,6 +76,12 @@ LOGO_BOX = (128, 40)
 # Seconds a whole command may take, and the browser's shutdown after it answered (see main).
 COMMAND_SECONDS = 480
 SHUTDOWN_SECONDS = 30
+# Chromium fails every request under way when this host's network interfaces change
+# (net::ERR_NETWORK_CHANGED), as they do when a container starts. Each browser check holds this
+# lock shared; a test that must restart a container meanwhile (the ha target, in another lane of
+# scripts/test) takes it exclusively, so the restart waits for the checks under way and the
+# next checks wait for the restart.
+HOST_NETWORK_LOCK = '/run/lock/mailroom-host-network.lock'
 
 
 def account(text):
@@ -464,6 +471,9 @@ def main(argv=None):
     # A hung browser call (Chromium once hung closing a context after a send) fails the check
     # instead of holding up the whole run; once the answer is out, the browser's shutdown has a
     # short time of its own.
+    # Held until the process ends (its descriptor closes with it).
+    network_lock = os.open(HOST_NETWORK_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(network_lock, fcntl.LOCK_SH)
     deadline = exit_after(COMMAND_SECONDS, 1, 'no answer within %d s: a browser call hung' % COMMAND_SECONDS)
     with webmail:
         try:
