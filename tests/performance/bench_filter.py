@@ -34,7 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
-    ROOT, cgroup_cpu_seconds, docker_exec, fresh_host, mail_host_converge, percentile, remove_containers, run,
+    ROOT, cpu_snapshot, cpu_used, docker_exec, fresh_host, mail_host_converge, percentile, remove_containers, run,
 )
 
 GOAL_RATIO = 0.7
@@ -98,10 +98,11 @@ def set_milter(container, on):
 
 
 def one_round(container, address, count, sessions, token):
-    """(seconds until all are delivered, transaction times, CPU seconds the container used)."""
+    """(seconds until all are delivered, transaction times, CPU the container used: benchlib's
+    cpu_used(), its total and each process's seconds)."""
     docker_exec(container, "doveadm expunge -u %s mailbox '*' all && doveadm purge -u %s" % (USER, USER))
     times, errors, threads = [], [], []
-    cpu_before = cgroup_cpu_seconds(container)
+    cpu_before = cpu_snapshot(container)
     started = time.perf_counter()
     for number in range(sessions):
         indexes = range(number, count, sessions)
@@ -117,8 +118,7 @@ def one_round(container, address, count, sessions, token):
             raise SystemExit('only %d of %d messages delivered after 600 s' % (delivered_count(container), count))
         time.sleep(0.2)
     seconds = time.perf_counter() - started
-    cpu_after = cgroup_cpu_seconds(container)
-    return seconds, times, None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return seconds, times, cpu_used(cpu_before, cpu_snapshot(container))
 
 
 def rspamd_memory(container):
@@ -153,7 +153,8 @@ def main():
                 set_milter(container, mode == 'with')
                 seconds, times, cpu = one_round(container, address, args.messages, args.sessions,
                                                 '%s%d' % (mode, number))
-                results['rounds'].setdefault(mode, []).append({'seconds': seconds, 'times': times, 'cpu': cpu})
+                results['rounds'].setdefault(mode, []).append(
+                    {'seconds': seconds, 'times': times, 'cpu': cpu['total'], 'cpu_by_process': cpu['by_process']})
         set_milter(container, True)
         results['rspamd'] = rspamd_memory(container)
         results['load'] = float(open('/proc/loadavg').read().split()[0])
@@ -178,7 +179,8 @@ def summarise(results):
         cpu = sorted(entry['cpu'] for entry in rounds if entry.get('cpu') is not None)
         summary[mode] = {'msg_per_s': rates[len(rates) // 2], 'rounds_msg_per_s': rates,
                          'p50_ms': percentile(times, 0.5) * 1000, 'p95_ms': percentile(times, 0.95) * 1000,
-                         'cpu_ms_per_msg': cpu[len(cpu) // 2] * 1000 / results['messages'] if cpu else None}
+                         'cpu_ms_per_msg': cpu[len(cpu) // 2] * 1000 / results['messages'] if cpu else None,
+                         'cpu_ms_per_msg_by_process': process_cpu_per_message(rounds, results['messages'])}
     summary['ratio'] = summary['with']['msg_per_s'] / summary['without']['msg_per_s']
     # On a CPU-bound host the throughput ratio cannot beat the ratio of CPU per message.
     if summary['with']['cpu_ms_per_msg'] and summary['without']['cpu_ms_per_msg']:
@@ -186,6 +188,22 @@ def summarise(results):
     summary['added_p50_ms'] = summary['with']['p50_ms'] - summary['without']['p50_ms']
     summary['goal_met'] = summary['ratio'] >= GOAL_RATIO
     return summary
+
+
+def process_cpu_per_message(rounds, messages):
+    """{process name: the rounds' median CPU ms per message} (a name missing from a round used none in it)."""
+    names = set(name for entry in rounds for name in entry.get('cpu_by_process', {}))
+    return dict((name, 1000.0 * sorted(entry.get('cpu_by_process', {}).get(name, 0.0) for entry in rounds)
+                 [len(rounds) // 2] / messages) for name in names)
+
+
+def cpu_added_by_process(summary):
+    """[(process name, ms per message without, with, added)], the most added first: where the filter's CPU goes."""
+    without = summary['without']['cpu_ms_per_msg_by_process']
+    with_filter = summary['with']['cpu_ms_per_msg_by_process']
+    rows = [(name, without.get(name, 0.0), with_filter.get(name, 0.0), with_filter.get(name, 0.0) - without.get(name, 0.0))
+            for name in set(without) | set(with_filter)]
+    return sorted(rows, key=lambda row: (-row[3], row[0]))
 
 
 def report(results, summary):
@@ -203,6 +221,10 @@ def report(results, summary):
     if 'cpu_ratio' in summary:
         print('container CPU per message: %.2f ms without, %.2f ms with (without / with: %.2f)'
               % (summary['without']['cpu_ms_per_msg'], summary['with']['cpu_ms_per_msg'], summary['cpu_ratio']))
+        print('CPU ms per message by process (exited: processes that ended during the round):')
+        print('  %-24s %8s %8s %8s' % ('process', 'without', 'with', 'added'))
+        for name, without, with_filter, added in cpu_added_by_process(summary)[:10]:
+            print('  %-24s %8.2f %8.2f %8.2f' % (name, without, with_filter, added))
     print('rspamd resident memory after the rounds: %.1f MiB in %d processes'
           % (summary['rspamd_rss_mib'], summary['rspamd_processes']))
 

@@ -175,7 +175,8 @@ def play(tmp_path, tasks, extra=None, check=False):
                        ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='false')
     program = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
     run = subprocess.run([program, '-i', 'localhost,', '-e', '@' + str(extra_path), str(path)], env=environment,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, cwd=str(tmp_path))
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, cwd=str(tmp_path),
+                         check=False)
     try:
         output = json.loads(run.stdout)
     except ValueError:

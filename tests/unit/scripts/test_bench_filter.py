@@ -66,3 +66,20 @@ def test_the_message_is_from_outside_to_the_benchmark_user_and_parses():
     assert parsed['To'] == 'bench@example.test'
     assert parsed['Message-ID'] == '<with0.7@outside.test>'
     assert parsed.get_payload().startswith('A line of the benchmark message')
+
+
+def test_cpu_by_process_takes_each_process_median_and_ranks_what_the_filter_adds():
+    data = results([10.0, 10.0, 10.0], [20.0, 20.0, 20.0], [0.01], [0.02], messages=1000)
+    for entry, lmtp in zip(data['rounds']['without'], (3.0, 4.0, 3.5)):
+        entry['cpu_by_process'] = {'dovecot lmtp': lmtp, 'smtpd': 0.3}
+    for entry, lmtp, scan in zip(data['rounds']['with'], (4.5, 4.0, 5.0), (4.0, 4.2, 3.9)):
+        entry['cpu_by_process'] = {'dovecot lmtp': lmtp, 'rspamd': scan}
+    # rspamd missing from a round: it used nothing in that round.
+    del data['rounds']['with'][2]['cpu_by_process']['rspamd']
+    summary = bench_filter.summarise(data)
+    assert summary['without']['cpu_ms_per_msg_by_process'] == pytest.approx({'dovecot lmtp': 3.5, 'smtpd': 0.3})
+    assert summary['with']['cpu_ms_per_msg_by_process'] == pytest.approx({'dovecot lmtp': 4.5, 'rspamd': 4.0})
+    rows = bench_filter.cpu_added_by_process(summary)
+    assert [row[0] for row in rows] == ['rspamd', 'dovecot lmtp', 'smtpd']
+    assert rows[0][1:] == pytest.approx((0.0, 4.0, 4.0))
+    assert rows[2][1:] == pytest.approx((0.3, 0.0, -0.3))

@@ -50,12 +50,12 @@ def fetch(address, name, path, tls=True, port=None, method='GET', timeout=15):
             break
         data += chunk
     connection.close()
-    head, _, body = data.partition(b'\r\n\r\n')
+    head, _separator, body = data.partition(b'\r\n\r\n')
     lines = head.decode('iso-8859-1').split('\r\n')
     status = int(lines[0].split()[1])
     headers = {}
     for line in lines[1:]:
-        key, _, value = line.partition(':')
+        key, _colon, value = line.partition(':')
         headers[key.strip().lower()] = value.strip()
     if headers.get('transfer-encoding', '').lower() == 'chunked':
         body = dechunk(body)
@@ -66,7 +66,7 @@ def fetch(address, name, path, tls=True, port=None, method='GET', timeout=15):
 def dechunk(data):
     body = b''
     while data:
-        size, _, rest = data.partition(b'\r\n')
+        size, _newline, rest = data.partition(b'\r\n')
         length = int(size.split(b';')[0], 16)
         if length == 0:
             break
