@@ -37,7 +37,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
-    ROOT, cpu_snapshot, cpu_used, docker_exec, inventory, playbook, remove_containers, start_container,
+    ROOT, cpu_per_message, cpu_snapshot, cpu_used, docker_exec, inventory, median, playbook, remove_containers,
+    start_container,
 )
 from bench_foundation import install_stock  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -261,25 +262,6 @@ def interleaved_rounds(ours, stock, filled, args):
             print('  round %d  %-26s %6.1f msg/s' % (number + 1, name, rate))
             sys.stdout.flush()
     return rounds, cpu
-
-
-def cpu_per_message(cpu, messages):
-    """{path: {'total_ms': median ms of CPU per message, 'by_process_ms': {name: median ms}}}."""
-    summary = {}
-    for name, runs in cpu.items():
-        totals = [one['total'] for one in runs if one['total'] is not None]
-        names = set(process for one in runs for process in one['by_process'])
-        summary[name] = {
-            'total_ms': 1000.0 * median(totals) / messages if totals else None,
-            'by_process_ms': dict((process, 1000.0 * median([one['by_process'].get(process, 0.0) for one in runs])
-                                   / messages) for process in names)}
-    return summary
-
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
 def report(results, sizes):

@@ -34,7 +34,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (  # noqa: E402  pylint: disable=wrong-import-position
-    ROOT, cpu_snapshot, cpu_used, docker_exec, fresh_host, mail_host_converge, percentile, remove_containers, run,
+    ROOT, cpu_per_message, cpu_snapshot, cpu_used, docker_exec, fresh_host, mail_host_converge, percentile,
+    remove_containers, run,
 )
 
 GOAL_RATIO = 0.7
@@ -180,7 +181,9 @@ def summarise(results):
         summary[mode] = {'msg_per_s': rates[len(rates) // 2], 'rounds_msg_per_s': rates,
                          'p50_ms': percentile(times, 0.5) * 1000, 'p95_ms': percentile(times, 0.95) * 1000,
                          'cpu_ms_per_msg': cpu[len(cpu) // 2] * 1000 / results['messages'] if cpu else None,
-                         'cpu_ms_per_msg_by_process': process_cpu_per_message(rounds, results['messages'])}
+                         'cpu_ms_per_msg_by_process': cpu_per_message(
+                             {mode: [{'total': entry.get('cpu'), 'by_process': entry.get('cpu_by_process', {})}
+                                     for entry in rounds]}, results['messages'])[mode]['by_process_ms']}
     summary['ratio'] = summary['with']['msg_per_s'] / summary['without']['msg_per_s']
     # On a CPU-bound host the throughput ratio cannot beat the ratio of CPU per message.
     if summary['with']['cpu_ms_per_msg'] and summary['without']['cpu_ms_per_msg']:
@@ -188,13 +191,6 @@ def summarise(results):
     summary['added_p50_ms'] = summary['with']['p50_ms'] - summary['without']['p50_ms']
     summary['goal_met'] = summary['ratio'] >= GOAL_RATIO
     return summary
-
-
-def process_cpu_per_message(rounds, messages):
-    """{process name: the rounds' median CPU ms per message} (a name missing from a round used none in it)."""
-    names = set(name for entry in rounds for name in entry.get('cpu_by_process', {}))
-    return dict((name, 1000.0 * sorted(entry.get('cpu_by_process', {}).get(name, 0.0) for entry in rounds)
-                 [len(rounds) // 2] / messages) for name in names)
 
 
 def cpu_added_by_process(summary):

@@ -190,3 +190,22 @@ def cpu_used(before, after):
         total = after['total'] - before['total']
         by_process['exited'] = max(0.0, total - sum(by_process.values()))
     return {'total': total, 'by_process': by_process}
+
+
+def cpu_per_message(cpu, messages):
+    """{path: {'total_ms': median ms of CPU per message, 'by_process_ms': {name: median ms}}}."""
+    summary = {}
+    for name, runs in cpu.items():
+        totals = [one['total'] for one in runs if one['total'] is not None]
+        names = set(process for one in runs for process in one['by_process'])
+        summary[name] = {
+            'total_ms': 1000.0 * median(totals) / messages if totals else None,
+            'by_process_ms': dict((process, 1000.0 * median([one['by_process'].get(process, 0.0) for one in runs])
+                                   / messages) for process in names)}
+    return summary
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0

@@ -14,7 +14,8 @@ import subprocess
 
 import yaml
 
-from test_filter_role import ROLE, ROOT, render, role_file, role_variables, settings
+from ansible_collections.mailroom.server.tests.unit.roles import role_files
+from test_filter_role import ROLE, ROOT, render, settings
 
 
 def dovecot(dialect, **given):
@@ -89,7 +90,7 @@ def test_the_dovecot_file_sorts_after_every_settings_area_file():
         with open(path) as handle:
             names += re.findall(r"^NAME = '([a-z_]+)'", handle.read(), re.M)
     assert 'mailbox_sharing' in names and 'full_text_search' in names
-    ours = os.path.basename(role_variables()['filter_dovecot_conf'])
+    ours = os.path.basename(role_files.role_variables(ROLE)['filter_dovecot_conf'])
     assert sorted(names + ['00-search-base', 'accounts'], key=lambda name: name + '.conf')[-1] < ours
     assert all(name + '.conf' < ours for name in names)
 
@@ -139,8 +140,8 @@ def test_a_failed_lesson_never_fails_the_move(tmp_path):
 
 
 def test_the_options_are_documented_with_their_defaults():
-    specs = yaml.safe_load(role_file('meta', 'argument_specs.yml'))['argument_specs']['main']['options']
-    defaults = yaml.safe_load(role_file('defaults', 'main.yml'))
+    specs = yaml.safe_load(role_files.role_file(ROLE, 'meta', 'argument_specs.yml'))['argument_specs']['main']['options']
+    defaults = yaml.safe_load(role_files.role_file(ROLE, 'defaults', 'main.yml'))
     for name in ('filter_junk_filing', 'filter_junk_folder', 'filter_trash_folder'):
         assert specs[name]['default'] == defaults[name]
-    assert os.path.exists(os.path.join(ROLE, 'tasks', 'junk.yml'))
+    assert os.path.exists(role_files.role_path(ROLE, 'tasks', 'junk.yml'))

@@ -6,39 +6,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import re
 
-import jinja2
 import yaml
 
 from ansible_collections.mailroom.server.plugins.module_utils import _dkim
 from ansible_collections.mailroom.server.plugins.module_utils._rspamd import host as rspamd
+from ansible_collections.mailroom.server.tests.unit.roles import role_files
+from ansible_collections.mailroom.server.tests.unit.roles.role_files import ROOT
 
-ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
-ROLE = os.path.join(ROOT, 'roles', 'filter')
-
-
-def role_file(*parts):
-    with open(os.path.join(ROLE, *parts)) as handle:
-        return handle.read()
-
-
-def role_variables(**given):
-    variables = {}
-    for part in ('defaults', 'vars'):
-        variables.update(yaml.safe_load(role_file(part, 'main.yml')))
-    variables.update(given)
-    return variables
+ROLE = 'filter'
 
 
 def render(template, **given):
-    # Ansible's template module: trim_blocks, to_json.
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, 'templates')),
-                                     trim_blocks=True, undefined=jinja2.StrictUndefined)
-    environment.filters['to_json'] = json.dumps
-    return environment.get_template(template).render(**role_variables(**given))
+    return role_files.render(ROLE, template, role_files.role_variables(ROLE, **given))
 
 
 def settings(text):
@@ -103,8 +85,8 @@ def test_redis_runs_without_a_user_namespace_of_its_own():
 
 
 def test_the_role_marks_rspamd_where_the_dkim_module_looks_and_keeps_keys_where_it_writes_them():
-    variables = role_variables()
-    tasks = role_file('tasks', 'main.yml')
+    variables = role_files.role_variables(ROLE)
+    tasks = role_files.role_file(ROLE, 'tasks', 'main.yml')
     assert os.path.basename(rspamd.ROLE_FILE) in [entry['dest'] for entry in variables['filter_rspamd_local_files']]
     assert 'loop: "{{ filter_rspamd_local_files }}"' in tasks
     assert os.path.join(variables['filter_rspamd_local_dir'], os.path.basename(rspamd.ROLE_FILE)) == \
@@ -119,7 +101,7 @@ def test_the_client_services_sign_after_every_milter_that_rewrites():
     milters = mta['mta_base_parameters']['mailroom_submission_milters']
     assert re.search(r'\$mailroom_content_milters \$mailroom_filter_milters\Z', milters)
     assert mta['mta_default_parameters']['mailroom_filter_milters'] == ''
-    tasks = yaml.safe_load(role_file('tasks', 'main.yml'))
+    tasks = yaml.safe_load(role_files.role_file(ROLE, 'tasks', 'main.yml'))
     (postfix,) = [task for task in tasks if 'mailroom.server.postfix_config' in task]
     parameters = postfix['mailroom.server.postfix_config']['parameters']
     assert parameters['smtpd_milters'] == parameters['non_smtpd_milters'] == '$mailroom_filter_milters'

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import os
 import shutil
 import subprocess
@@ -18,23 +17,13 @@ import pytest
 
 from ansible_collections.mailroom.server.plugins.module_utils import _login_protection as model
 from ansible_collections.mailroom.server.plugins.module_utils._fail2ban import config as fail2ban_config
+from ansible_collections.mailroom.server.tests.unit.roles import role_files
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
 FILTER = os.path.join(ROOT, 'roles', 'guard', 'files', 'mailroom-login.conf')
 SETTINGS = dict(model.DEFAULTS, trusted_networks=['192.0.2.0/24', '2001:db8::/32'])
 UNKNOWN = dict((name, None) for name in model.OPTIONS)
-
-
-def _fail2ban_root():
-    given = os.environ.get('MAILROOM_FAIL2BAN_ROOT')
-    if given:
-        return given
-    cache = os.environ.get('MAILROOM_CACHE') or os.path.expanduser('~/.cache/mailroom-server')
-    found = sorted(glob.glob(os.path.join(cache, 'unpacked', 'fail2ban-*', 'root')))
-    return found[-1] if found else None
-
-
-FAIL2BAN_ROOT = _fail2ban_root()
+FAIL2BAN_ROOT = role_files.unpacked_root('fail2ban')
 PACKAGES = os.path.join(FAIL2BAN_ROOT or '', 'usr', 'lib', 'python3', 'dist-packages')
 # CI unpacks fail2ban (scripts/test unit); elsewhere these tests wait until it is there.
 pytestmark = pytest.mark.skipif(FAIL2BAN_ROOT is None and not os.environ.get('CI'),

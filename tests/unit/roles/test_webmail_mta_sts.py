@@ -17,31 +17,23 @@ import re
 import subprocess
 import sys
 
-import jinja2
 import pytest
 import yaml
 
 from ansible_collections.mailroom.server.plugins.module_utils import _dns_records as dns
+from ansible_collections.mailroom.server.tests.unit.roles import role_files
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-ROLE = os.path.join(ROOT, 'roles', 'webmail')
-
-
-def role_file(*parts):
-    with open(os.path.join(ROLE, *parts)) as handle:
-        return handle.read()
+ROLE = 'webmail'
+ROLE_DIR = role_files.role_path(ROLE)
+# What the role's earlier tasks have set (facts, registered results) when it renders the site.
+SITE_FACTS = dict(
+    ansible_managed='Ansible managed', webmail_ipv6={'stat': {'exists': True}}, webmail_nginx_http2_directive=True,
+    webmail_tls_cert_file='/etc/ssl/mailroom/mail.crt', webmail_tls_key_file='/etc/ssl/mailroom/private/mail.key',
+    webmail_client_max_body_mib=36, webmail_mta_sts_policies={})
 
 
 def role_variables(**given):
-    variables = {}
-    for part in ('defaults', 'vars'):
-        variables.update(yaml.safe_load(role_file(part, 'main.yml')))
-    variables.update(dict(
-        ansible_managed='Ansible managed', webmail_ipv6={'stat': {'exists': True}}, webmail_nginx_http2_directive=True,
-        webmail_tls_cert_file='/etc/ssl/mailroom/mail.crt', webmail_tls_key_file='/etc/ssl/mailroom/private/mail.key',
-        webmail_client_max_body_mib=36, webmail_mta_sts_policies={}))
-    variables.update(given)
-    return variables
+    return role_files.role_variables(ROLE, **dict(SITE_FACTS, **given))
 
 
 def policies(domains, mail_host='mail.example.com', mode='testing', max_age=604800):
@@ -51,10 +43,7 @@ def policies(domains, mail_host='mail.example.com', mode='testing', max_age=6048
 
 
 def render(**given):
-    # Ansible's template module: trim_blocks.
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, 'templates')),
-                                     trim_blocks=True, undefined=jinja2.StrictUndefined)
-    return environment.get_template('nginx-site.conf.j2').render(**role_variables(**given))
+    return role_files.render(ROLE, 'nginx-site.conf.j2', role_variables(**given))
 
 
 def blocks(text):
@@ -163,7 +152,7 @@ def play(tmp_path, tasks, extra=None, check=False):
     the tasks' results in order, [(name, result)]."""
     playbook = [{
         'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'check_mode': check,
-        'vars_files': [os.path.join(ROLE, 'defaults', 'main.yml'), os.path.join(ROLE, 'vars', 'main.yml')],
+        'vars_files': [os.path.join(ROLE_DIR, 'defaults', 'main.yml'), os.path.join(ROLE_DIR, 'vars', 'main.yml')],
         'tasks': tasks,
     }]
     path = tmp_path / 'playbook.yml'
@@ -188,7 +177,7 @@ CHECK_NAME = "Check the webmail's settings"
 
 
 def settings_check():
-    tasks = yaml.safe_load(role_file('tasks', 'main.yml'))
+    tasks = yaml.safe_load(role_files.role_file(ROLE, 'tasks', 'main.yml'))
     [task] = [task for task in tasks if task.get('name') == CHECK_NAME]
     return task
 
@@ -244,7 +233,7 @@ def test_the_role_refuses_names_that_would_reach_nginx(tmp_path):
 
 
 def run_mta_sts(tmp_path, directory, check=False, **given):
-    include = {'name': 'MTA-STS', 'ansible.builtin.include_tasks': os.path.join(ROLE, 'tasks', 'mta_sts.yml'),
+    include = {'name': 'MTA-STS', 'ansible.builtin.include_tasks': os.path.join(ROLE_DIR, 'tasks', 'mta_sts.yml'),
                'vars': given}
     results = play(tmp_path, [include], extra=dict(webmail_mta_sts_dir=str(directory)), check=check)
     failures = [(name, result) for name, result in results if result.get('failed')]

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import hashlib
 import json
 import os
@@ -21,27 +20,14 @@ import sys
 import tempfile
 import time
 
-import jinja2
 import pytest
-import yaml
 
 from ansible_collections.mailroom.server.plugins.module_utils import _dns_records as dns
+from ansible_collections.mailroom.server.tests.unit.roles import role_files
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-ROLE = os.path.join(ROOT, 'roles', 'webmail')
-FETCH = os.path.join(ROOT, 'tests', 'integration', 'targets', 'mta_sts', 'files', 'fetch.py')
-
-
-def _nginx_root():
-    given = os.environ.get('MAILROOM_NGINX_ROOT')
-    if given:
-        return given
-    cache = os.environ.get('MAILROOM_CACHE') or os.path.expanduser('~/.cache/mailroom-server')
-    found = sorted(glob.glob(os.path.join(cache, 'unpacked', 'nginx-*', 'root')))
-    return found[-1] if found else None
-
-
-NGINX_ROOT = _nginx_root()
+ROLE = 'webmail'
+FETCH = os.path.join(role_files.ROOT, 'tests', 'integration', 'targets', 'mta_sts', 'files', 'fetch.py')
+NGINX_ROOT = role_files.unpacked_root('nginx')
 # CI unpacks nginx (scripts/test unit); elsewhere these tests wait until it is there.
 pytestmark = pytest.mark.skipif(NGINX_ROOT is None and not os.environ.get('CI'),
                                 reason='nginx is not unpacked: run scripts/test unit')
@@ -54,18 +40,7 @@ def free_port():
 
 
 def render(template, **variables):
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, 'templates')),
-                                     trim_blocks=True, undefined=jinja2.StrictUndefined)
-    return environment.get_template(template).render(**variables)
-
-
-def role_variables(**given):
-    variables = {}
-    for part in ('defaults', 'vars'):
-        with open(os.path.join(ROLE, part, 'main.yml')) as handle:
-            variables.update(yaml.safe_load(handle))
-    variables.update(given)
-    return variables
+    return role_files.render(ROLE, template, variables)
 
 
 DOMAINS = ['example.com', 'example.org']
@@ -102,12 +77,13 @@ def serve(base):
                              check=False).stdout
     release = tuple(int(part) for part in re.search(r'nginx/([0-9.]+)', version).group(1).split('.'))
     http, https = free_port(), free_port()
-    site = render('nginx-site.conf.j2', **role_variables(
-        ansible_managed='Ansible managed', webmail_ipv6={'stat': {'exists': False}},
+    variables = role_files.role_variables(
+        ROLE, ansible_managed='Ansible managed', webmail_ipv6={'stat': {'exists': False}},
         # As the role decides it: Debian 12's nginx (1.22) takes http2 on the listen line, 13's (1.26) `http2 on`.
         webmail_nginx_http2_directive=release >= (1, 25, 1), webmail_client_max_body_mib=36,
         webmail_tls_cert_file=str(base / 'mail.crt'), webmail_tls_key_file=str(base / 'mail.key'),
-        webmail_mta_sts_dir=str(policy_dir), webmail_mta_sts_policies=policies))
+        webmail_mta_sts_dir=str(policy_dir), webmail_mta_sts_policies=policies)
+    site = render('nginx-site.conf.j2', **variables)
     # The site as the role writes it, on loopback ports of the test's own and its includes here.
     site = re.sub(r'listen 80\b', 'listen 127.0.0.1:%d' % http, site)
     site = re.sub(r'listen 443\b', 'listen 127.0.0.1:%d' % https, site)
