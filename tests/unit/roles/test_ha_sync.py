@@ -46,11 +46,13 @@ def test_users_and_accounts():
 def test_destination_and_command():
     assert sync.destination('172.30.0.12', 12345) == 'tcps:172.30.0.12:12345'
     assert sync.destination('2001:db8::12', '12345') == 'tcps:[2001:db8::12]:12345'
+    # Every sync waits for the peer's sync of the same user (-l) instead of interleaving with it.
     assert sync.sync_command('alice', SETTINGS, '/etc/ca.pem') == [
-        sync.DOVEADM, '-o', 'ssl_client_ca_file=/etc/ca.pem', 'sync', '-u', 'alice', 'tcps:172.30.0.12:12345']
-    assert sync.sync_command('alice', SETTINGS, None)[1:3] == ['sync', '-u']
+        sync.DOVEADM, '-o', 'ssl_client_ca_file=/etc/ca.pem', 'sync', '-l', '30', '-u', 'alice',
+        'tcps:172.30.0.12:12345']
+    assert sync.sync_command('alice', SETTINGS, None)[1:5] == ['sync', '-l', '30', '-u']
     assert sync.sync_command('alice', SETTINGS, None, 'mail12b.example.test')[-1] == 'tcps:mail12b.example.test:12345'
-    assert sync.sync_command('alice', SETTINGS, None, one_way=True)[1:5] == ['sync', '-1', '-u', 'alice']
+    assert sync.sync_command('alice', SETTINGS, None, one_way=True)[1:7] == ['sync', '-1', '-l', '30', '-u', 'alice']
 
 
 class Doveadm(object):
@@ -97,7 +99,7 @@ def test_a_sync_out_of_step_is_settled_one_way_then_synced_again(monkeypatch):
     assert sync.one_round(SETTINGS, None, run)
     bob = [command[command.index('sync'):command.index('-u')] for command in run.commands
            if 'sync' in command and command[command.index('-u') + 1] == 'bob']
-    assert bob == [['sync'], ['sync', '-1'], ['sync']]
+    assert bob == [['sync', '-l', '30'], ['sync', '-1', '-l', '30'], ['sync', '-l', '30']]
 
 
 def test_a_sync_still_out_of_step_is_no_success(monkeypatch):
